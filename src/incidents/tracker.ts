@@ -1,0 +1,89 @@
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import type { Anomaly, Incident } from '../domain/types.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+export interface IncidentTrackerOptions {
+  readonly resolveAfterMs: number;
+  readonly maxAnomaliesPerIncident: number;
+}
+
+export type IncidentEvent =
+  | { readonly type: 'opened'; readonly incident: Incident; readonly anomaly: Anomaly }
+  | { readonly type: 'updated'; readonly incident: Incident; readonly anomaly: Anomaly }
+  | { readonly type: 'resolved'; readonly incident: Incident };
+
+/**
+ * Groups anomalies that share a target (their service, else their series) into one open incident,
+ * and resolves an incident once no anomaly has joined it for resolveAfterMs.
+ */
+export class IncidentTracker {
+  private readonly open = new Map<string, Incident>();
+  private readonly recentlyResolved: Incident[] = [];
+  /** When (by the clock) each open group last saw an anomaly; sample timestamps may be old. */
+  private readonly lastActivityMs = new Map<string, number>();
+
+  constructor(
+    private readonly options: IncidentTrackerOptions,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+  ) {}
+
+  observe(anomaly: Anomaly): IncidentEvent {
+    const groupKey = anomaly.service ?? anomaly.seriesKey;
+    const current = this.open.get(groupKey);
+    this.lastActivityMs.set(groupKey, this.clock.nowMs());
+    if (!current) {
+      const incident: Incident = {
+        id: newId('inc'),
+        groupKey,
+        service: anomaly.service,
+        status: 'open',
+        openedAtMs: anomaly.timestampMs,
+        lastAnomalyAtMs: anomaly.timestampMs,
+        resolvedAtMs: undefined,
+        score: anomaly.score,
+        anomalies: [anomaly],
+      };
+      this.open.set(groupKey, incident);
+      this.metrics.incidents.inc({ event: 'opened' });
+      this.metrics.incidentsOpen.set(this.open.size);
+      return { type: 'opened', incident, anomaly };
+    }
+    const anomalies = [...current.anomalies, anomaly].slice(-this.options.maxAnomaliesPerIncident);
+    const incident: Incident = {
+      ...current,
+      lastAnomalyAtMs: Math.max(current.lastAnomalyAtMs, anomaly.timestampMs),
+      score: Math.max(current.score, anomaly.score),
+      anomalies,
+    };
+    this.open.set(groupKey, incident);
+    return { type: 'updated', incident, anomaly };
+  }
+
+  /** Resolve incidents that have been quiet long enough. Uses the clock, not sample timestamps. */
+  resolveQuiet(): IncidentEvent[] {
+    const nowMs = this.clock.nowMs();
+    const events: IncidentEvent[] = [];
+    for (const [key, incident] of this.open) {
+      if (nowMs - (this.lastActivityMs.get(key) ?? 0) < this.options.resolveAfterMs) continue;
+      const resolved: Incident = { ...incident, status: 'resolved', resolvedAtMs: nowMs };
+      this.open.delete(key);
+      this.lastActivityMs.delete(key);
+      this.recentlyResolved.push(resolved);
+      if (this.recentlyResolved.length > 200) this.recentlyResolved.shift();
+      this.metrics.incidents.inc({ event: 'resolved' });
+      events.push({ type: 'resolved', incident: resolved });
+    }
+    this.metrics.incidentsOpen.set(this.open.size);
+    return events;
+  }
+
+  list(): Incident[] {
+    return [...this.open.values(), ...this.recentlyResolved].sort((a, b) => b.openedAtMs - a.openedAtMs);
+  }
+
+  get(id: string): Incident | undefined {
+    return this.list().find((i) => i.id === id);
+  }
+}

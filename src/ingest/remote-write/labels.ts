@@ -1,0 +1,48 @@
+import { badRequest } from '../../lib/errors.js';
+
+/** Label set under construction; becomes a `Labels` once validated. */
+export type LabelRecord = Record<string, string>;
+
+/** [a-zA-Z_][a-zA-Z0-9_]* without a regex (this runs once per label on the hot path). */
+export function isValidLabelName(name: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const alpha = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+    if (!alpha && (i === 0 || c < 48 || c > 57)) return false;
+  }
+  return true;
+}
+
+/** Quotes a user-supplied string for an error message, shortened so a reply stays small. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
+}
+
+/**
+ * Adds one label, checking the name and that it is not already present. `where` names the series
+ * (`timeseries[3]`) and `which` the label (`label[1]`, `labels_refs[2..3]`) for the error message.
+ */
+export function addLabel(labels: LabelRecord, name: string, value: string, where: string, which: string): void {
+  if (!isValidLabelName(name)) {
+    const why = name.length === 0 ? 'an empty label name' : `invalid label name ${quote(name)}`;
+    throw badRequest('invalid_labels', `${where}: ${which} has ${why} (must match [a-zA-Z_][a-zA-Z0-9_]*)`, { where, label: which });
+  }
+  if (Object.hasOwn(labels, name)) {
+    throw badRequest('invalid_labels', `${where}: ${which} repeats label name ${quote(name)}`, { where, label: which });
+  }
+  if (name === '__proto__') {
+    // A plain object's `__proto__` setter would swallow this label; define it as an own property.
+    Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    labels[name] = value;
+  }
+}
+
+/** Every series needs a non-empty metric name. */
+export function requireMetricName(labels: LabelRecord, where: string): void {
+  if (!Object.hasOwn(labels, '__name__') || labels.__name__ === '') {
+    throw badRequest('invalid_labels', `${where}: the series has no __name__ label (or it is empty)`, { where, label: '__name__' });
+  }
+}

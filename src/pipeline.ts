@@ -1,0 +1,141 @@
+import type { Clock } from './lib/clock.js';
+import { errorMessage } from './lib/errors.js';
+import { RecentList } from './lib/recent.js';
+import type { Anomaly, Decision, Incident } from './domain/types.js';
+import { SYSTEM_ACTOR, type Auditor } from './audit/auditor.js';
+import type { DetectionStage } from './detect/stage.js';
+import type { IncidentTracker } from './incidents/tracker.js';
+import type { PolicyEngine } from './policy/engine.js';
+import type { DecisionStore } from './policy/decision-store.js';
+import type { SuppressedDecision } from './policy/stages.js';
+import type { RemediationQueue } from './queue/remediation-queue.js';
+import type { SeriesStore } from './series/store.js';
+import type { Metrics } from './telemetry/metrics.js';
+import type { Logger } from './telemetry/logger.js';
+
+export interface PipelineDeps {
+  readonly store: SeriesStore;
+  readonly detection: DetectionStage;
+  readonly incidents: IncidentTracker;
+  readonly policy: PolicyEngine;
+  readonly decisions: DecisionStore;
+  readonly queue: RemediationQueue;
+  readonly auditor: Auditor;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/**
+ * One detection cycle: score new points → anomalies → incidents → policy → decisions → queue.
+ * Every state change is audited before the next stage sees it. Cycles never overlap.
+ */
+export class Pipeline {
+  readonly recentAnomalies = new RecentList<Anomaly>(1000);
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  incidents(): Incident[] {
+    return this.deps.incidents.list();
+  }
+
+  /** Run one cycle; a call during a running cycle waits for it instead of starting another. */
+  async runCycle(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.cycle().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async cycle(): Promise<void> {
+    const { detection, incidents, store } = this.deps;
+    for (const anomaly of detection.run()) await this.onAnomaly(anomaly);
+    for (const event of incidents.resolveQuiet()) {
+      await this.audit('incident.resolved', event.incident, { incident: summary(event.incident) });
+    }
+    if (store.sweep() > 0) detection.prune();
+  }
+
+  private async onAnomaly(anomaly: Anomaly): Promise<void> {
+    this.recentAnomalies.push(anomaly);
+    const event = this.deps.incidents.observe(anomaly);
+    if (event.type === 'resolved') return;
+    const incident = event.incident;
+    if (event.type === 'opened') {
+      this.deps.logger.info({ incident: incident.id, group: incident.groupKey, score: anomaly.score }, 'incident opened');
+      await this.audit('incident.opened', incident, { incident: summary(incident), evidence: anomaly });
+    }
+    await this.audit('anomaly', incident, { evidence: anomaly });
+    const outcome = this.deps.policy.evaluate(incident, anomaly);
+    for (const s of outcome.suppressed) await this.suppress(s);
+    for (const d of outcome.shadow) await this.shadow(d);
+    for (const d of outcome.proposed) await this.propose(d);
+  }
+
+  private async propose(decision: Decision): Promise<void> {
+    const { decisions, queue, metrics, clock } = this.deps;
+    decision.status = 'queued';
+    await decisions.insert(decision);
+    await this.deps.auditor.record({
+      kind: 'decision.proposed',
+      actor: SYSTEM_ACTOR,
+      decisionId: decision.id,
+      incidentId: decision.incidentId,
+      target: decision.action.target,
+      body: { action: decision.action, rule: decision.rule, dryRun: decision.dryRun, evidence: decision.evidence },
+    });
+    metrics.decisions.inc({ action: decision.action.type, outcome: 'proposed' });
+    try {
+      await queue.enqueue(decision);
+      metrics.decisions.inc({ action: decision.action.type, outcome: 'queued' });
+    } catch (err) {
+      this.deps.logger.error({ decision: decision.id, err: errorMessage(err) }, 'enqueue failed');
+      await decisions.setStatus(decision.id, 'failed', clock.nowMs(), `enqueue failed: ${errorMessage(err)}`);
+      await this.deps.auditor.record({
+        kind: 'action.failed',
+        actor: SYSTEM_ACTOR,
+        decisionId: decision.id,
+        incidentId: decision.incidentId,
+        target: decision.action.target,
+        body: { action: decision.action, error: { code: 'queue_unavailable', message: errorMessage(err), retryable: true } },
+      });
+    }
+  }
+
+  private async suppress(s: SuppressedDecision): Promise<void> {
+    const decision = { ...s.decision, status: 'suppressed' as const, reason: `${s.reason}: ${s.detail}` };
+    await this.deps.decisions.insert(decision);
+    this.deps.metrics.decisions.inc({ action: decision.action.type, outcome: 'suppressed' });
+    await this.deps.auditor.record({
+      kind: 'decision.suppressed',
+      actor: SYSTEM_ACTOR,
+      decisionId: decision.id,
+      incidentId: decision.incidentId,
+      target: decision.action.target,
+      body: { action: decision.action, rule: decision.rule, reason: s.reason, detail: s.detail },
+    });
+  }
+
+  private async shadow(decision: Decision): Promise<void> {
+    this.deps.metrics.decisions.inc({ action: decision.action.type, outcome: 'shadow' });
+    await this.deps.auditor.record({
+      kind: 'decision.proposed',
+      actor: SYSTEM_ACTOR,
+      decisionId: decision.id,
+      incidentId: decision.incidentId,
+      target: decision.action.target,
+      body: { action: decision.action, rule: decision.rule, shadow: true, evidence: decision.evidence },
+    });
+  }
+
+  private async audit(kind: 'incident.opened' | 'incident.resolved' | 'anomaly', incident: Incident, body: Record<string, unknown>): Promise<void> {
+    await this.deps.auditor.record({ kind, actor: SYSTEM_ACTOR, incidentId: incident.id, body });
+  }
+}
+
+function summary(incident: Incident): Record<string, unknown> {
+  const { anomalies, ...rest } = incident;
+  return { ...rest, anomalyCount: anomalies.length };
+}

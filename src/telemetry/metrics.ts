@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric aiopsd exports, created on a registry passed in (never prom-client's global one), so
+ * tests and several daemons in one process do not collide. Names follow Prometheus conventions:
+ * `aiopsd_` prefix, base units, `_total` for counters. Dashboards and alert rules reference these
+ * names and a test checks that every name they use exists here.
+ */
+export function createMetrics(registry: Registry, opts: { processMetrics?: boolean } = {}) {
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    buildInfo: new Gauge({ name: 'aiopsd_build_info', help: 'Build information; value is always 1.', labelNames: ['version', 'node'], registers: r }),
+    // ingest
+    ingestRequests: new Counter({ name: 'aiopsd_ingest_requests_total', help: 'Requests received by ingest receivers, by source and HTTP status code.', labelNames: ['source', 'code'], registers: r }),
+    ingestSamples: new Counter({ name: 'aiopsd_ingest_samples_total', help: 'Samples accepted into the series store, by source.', labelNames: ['source'], registers: r }),
+    ingestDropped: new Counter({ name: 'aiopsd_ingest_dropped_samples_total', help: 'Samples not stored, by source and reason (series_limit, duplicate, out_of_order, invalid).', labelNames: ['source', 'reason'], registers: r }),
+    ingestBytes: new Counter({ name: 'aiopsd_ingest_bytes_total', help: 'Compressed request bytes received by ingest receivers.', labelNames: ['source'], registers: r }),
+    // series
+    seriesActive: new Gauge({ name: 'aiopsd_series_active', help: 'Series currently held in the in-memory store.', registers: r }),
+    seriesRefused: new Counter({ name: 'aiopsd_series_refused_total', help: 'New series refused because the active-series cap was reached.', registers: r }),
+    // detection
+    windowsScored: new Counter({ name: 'aiopsd_detect_windows_scored_total', help: 'Series windows scored, by detector.', labelNames: ['detector'], registers: r }),
+    scoringDuration: new Histogram({ name: 'aiopsd_detect_batch_duration_seconds', help: 'Time to score one batch of windows.', labelNames: ['detector'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: r }),
+    insufficientData: new Gauge({ name: 'aiopsd_detect_insufficient_data_series', help: 'Series too short or too stale to score (insufficient evidence, neither healthy nor anomalous).', registers: r }),
+    anomalies: new Counter({ name: 'aiopsd_anomalies_total', help: 'Anomalous points found, by detector.', labelNames: ['detector'], registers: r }),
+    anomalyScore: new Gauge({ name: 'aiopsd_anomaly_score', help: 'Latest calibrated anomaly score (0..1) per service (max over its series).', labelNames: ['service'], registers: r }),
+    // incidents
+    incidentsOpen: new Gauge({ name: 'aiopsd_incidents_open', help: 'Incidents currently open.', registers: r }),
+    incidents: new Counter({ name: 'aiopsd_incidents_total', help: 'Incident state changes, by event (opened, resolved).', labelNames: ['event'], registers: r }),
+    // policy
+    decisions: new Counter({ name: 'aiopsd_decisions_total', help: 'Decisions made by the policy, by action type and outcome (proposed, suppressed, queued, shadow).', labelNames: ['action', 'outcome'], registers: r }),
+    // queue / actions
+    jobs: new Counter({ name: 'aiopsd_jobs_total', help: 'Remediation jobs finished, by action type and outcome (planned, executed, noop, failed).', labelNames: ['action', 'outcome'], registers: r }),
+    jobDuration: new Histogram({ name: 'aiopsd_job_duration_seconds', help: 'Time from job start to finish.', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers: r }),
+    queueDepth: new Gauge({ name: 'aiopsd_queue_jobs', help: 'Jobs in the remediation queue, by state.', labelNames: ['state'], registers: r }),
+    // audit
+    auditRecords: new Counter({ name: 'aiopsd_audit_records_total', help: 'Audit records appended, by kind.', labelNames: ['kind'], registers: r }),
+    auditErrors: new Counter({ name: 'aiopsd_audit_append_errors_total', help: 'Audit appends that failed.', registers: r }),
+    // dependencies
+    dependencyUp: new Gauge({ name: 'aiopsd_dependency_up', help: '1 when a dependency (redis, audit_store) answered its last check.', labelNames: ['dependency'], registers: r }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A fresh registry with all metrics, for tests. */
+export function createTestMetrics(): Metrics {
+  return createMetrics(new Registry(), { processMetrics: false });
+}
