@@ -60,7 +60,7 @@ export interface Daemon {
  * stops them in reverse. Nothing else constructs its own dependencies.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { config, logger } = options;
+  const { logger } = options;
   const clock = options.clock ?? systemClock;
   const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
   const stopAll = async (): Promise<void> => {
@@ -104,7 +104,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   stack.push({ name: 'queue', stop: () => queue.close() });
 
   const kube = createKubeClientFromConfig(config.kubernetes);
-  const actions = createActions({ kube });
+  const actions = createActions({ kube, maxReplicaChange: config.actions.maxReplicaChange });
   const executor = new ActionExecutor(actions, auditor, clock);
   const worker = new RemediationWorker(connection, { queueName: config.queue.name, concurrency: config.queue.concurrency }, decisions, executor, metrics, clock);
   worker.start();

@@ -11,54 +11,13 @@
  * core group ('' → the generated path "/apis//v1/...") is rewritten to "/api/v1/...". Strategic merge
  * patch is deliberately not offered (custom resources reject it; see docs on promise 9).
  *
- * Import @kubernetes/client-node through this module (`k8s` below), not directly: see nodeCompat().
+ * Import @kubernetes/client-node through this module (`k8s` below) so there is one place to adapt to its versions.
  */
 import type * as K8sModule from '@kubernetes/client-node';
-import workerThreads from 'node:worker_threads';
-import zlib from 'node:zlib';
 import type { TargetRef } from '../domain/types.js';
 import { AppError } from '../lib/errors.js';
 
-/**
- * @kubernetes/client-node 2.x depends on undici 8, which requires Node >= 22.19 and fails at import time
- * on Node 20 (zlib.createZstdDecompress, worker_threads.markAsUncloneable, Promise.withResolvers). This
- * fills exactly those three gaps, with the standard semantics, before the library is loaded. zstd is
- * never negotiated with an apiserver; markAsUncloneable only affects structuredClone of undici objects.
- * It is a no-op on Node 22.19+.
- */
-function nodeCompat(): void {
-  const z = zlib as unknown as Record<string, unknown>;
-  if (typeof z.createZstdDecompress !== 'function') {
-    const unsupported = (): never => {
-      throw new Error('zstd content-encoding is not supported on this Node.js version');
-    };
-    tryDefine(z, 'createZstdDecompress', unsupported);
-    tryDefine(z, 'createZstdCompress', unsupported);
-  }
-  const wt = workerThreads as unknown as Record<string, unknown>;
-  if (typeof wt.markAsUncloneable !== 'function') tryDefine(wt, 'markAsUncloneable', () => undefined);
-  const P = Promise as unknown as { withResolvers?: unknown };
-  if (typeof P.withResolvers !== 'function') {
-    P.withResolvers = function withResolvers<T>(this: PromiseConstructor) {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new this<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    };
-  }
-}
-
-/** Patch the CommonJS module object (the default import), which is what undici require()s. */
-function tryDefine(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, configurable: true, writable: true });
-}
-
-nodeCompat();
-
-/** The @kubernetes/client-node module, loaded after nodeCompat(). */
+/** The @kubernetes/client-node module (1.x: runs on Node 20; 2.x needs undici 8 and Node >= 22.19). */
 export const k8s: typeof K8sModule = await import('@kubernetes/client-node');
 export type KubeConfig = K8sModule.KubeConfig;
 
@@ -138,7 +97,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
         clusters: [{
           name: 'aiopsd',
           server: source.server,
-          skipTLSVerify: source.skipTLSVerify ?? false,
+          // client-node 2.x refuses an http:// server unless this is set; there is no TLS to verify there.
+          skipTLSVerify: source.skipTLSVerify ?? source.server.startsWith('http://'),
           ...(source.caData === undefined ? {} : { caData: source.caData }),
         }],
         users: [{ name: 'aiopsd', ...(source.token === undefined ? {} : { token: source.token }) }],

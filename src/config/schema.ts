@@ -102,6 +102,13 @@ const kubernetes = z
   .strict()
   .prefault({});
 
+const actions = z
+  .object({
+    maxReplicaChange: z.number().int().min(0).default(10).describe('Blast-radius cap: the largest change of an HPA\'s minReplicas or maxReplicas in one action.'),
+  })
+  .strict()
+  .prefault({});
+
 const audit = z
   .object({
     checkpointKey: z.string().optional().describe('Secret (env AIOPSD_AUDIT_CHECKPOINT_KEY) that signs the audit head checkpoint, so a cut tail is detected.'),
@@ -130,6 +137,7 @@ export const configSchema = z
     policy,
     queue,
     kubernetes,
+    actions,
     audit,
     log,
   })

@@ -43,7 +43,7 @@ export interface K8sApiServerOptions {
 export interface KubeconfigFile {
   apiVersion: 'v1';
   kind: 'Config';
-  clusters: { name: string; cluster: { server: string } }[];
+  clusters: { name: string; cluster: { server: string; 'insecure-skip-tls-verify'?: boolean } }[];
   users: { name: string; user: { token?: string } }[];
   contexts: { name: string; context: { cluster: string; user: string; namespace: string } }[];
   'current-context': string;
@@ -116,7 +116,8 @@ export async function startK8sApiServer(opts: K8sApiServerOptions = {}): Promise
   const kubeconfig = (namespace = 'default'): KubeconfigFile => ({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'aiopsd-sandbox', cluster: { server: url } }],
+    // Plain HTTP: @kubernetes/client-node 2.x refuses http:// servers unless TLS verification is off.
+    clusters: [{ name: 'aiopsd-sandbox', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
     users: [{ name: 'aiopsd', user: token === undefined ? {} : { token } }],
     contexts: [{ name: 'aiopsd-sandbox', context: { cluster: 'aiopsd-sandbox', user: 'aiopsd', namespace } }],
     'current-context': 'aiopsd-sandbox',

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** prom-client default gauges whose `_total` names `promtool check metrics` rejects; removed below. */
+const NON_CONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /**
  * Every metric aiopsd exports, created on a registry passed in (never prom-client's global one), so
  * tests and several daemons in one process do not collide. Names follow Prometheus conventions:
@@ -7,7 +10,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * names and a test checks that every name they use exists here.
  */
 export function createMetrics(registry: Registry, opts: { processMetrics?: boolean } = {}) {
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client exports these three as gauges named *_total, which `promtool check metrics` rejects
+    // ("non-counter metrics should not have _total suffix"); the same counts stay available, by type,
+    // as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+    for (const name of NON_CONFORMING_DEFAULTS) registry.removeSingleMetric(name);
+  }
   const r = [registry];
   return {
     registry,

@@ -1,6 +1,6 @@
 /**
  * Test helpers: the audit store suites run once per engine — PGlite in a temp dir, and the real
- * PostgreSQL (DATABASE_URL, default 127.0.0.1:5432/test) in a random schema dropped afterwards.
+ * PostgreSQL (TEST_DATABASE_URL, default 127.0.0.1:5432/test) in a random schema dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import pg from 'pg';
 import { openDatabase, type Sql } from '../../../src/store/db.js';
 import { migrate } from '../../../src/store/migrate.js';
 
-export const PG_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 export async function postgresReachable(): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });

@@ -1,0 +1,254 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The TensorFlow.js forecaster: an MLP that reads the last `inputPoints` values before a point, each
+ * window normalised by its own median and inter-quartile range, and predicts the point (normalised the
+ * same way). Series of any scale share one model; the forecast error, in units of the series' own
+ * spread, is one raw anomaly score that calibrate.ts turns into a probability.
+ */
+
+export const MODEL_FORMAT = 'aiopsd-forecaster-1';
+
+export interface ForecasterMeta {
+  readonly format: typeof MODEL_FORMAT;
+  readonly inputPoints: number;
+  readonly version: string;
+}
+
+export class ModelFileError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`model file ${file}: ${problem}`);
+    this.name = 'ModelFileError';
+  }
+}
+
+/** Robust location and scale of values[from..to): median and IQR/1.349, floored so flat windows work. */
+export function robustCentreScale(values: Float64Array, from: number, to: number, scratch: Float64Array): [number, number] {
+  const n = to - from;
+  const s = scratch.subarray(0, n);
+  s.set(values.subarray(from, to));
+  s.sort();
+  const q = (p: number): number => {
+    const pos = p * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(n - 1, lo + 1);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  };
+  const median = q(0.5);
+  const iqr = q(0.75) - q(0.25);
+  const range = s[n - 1]! - s[0]!;
+  const scale = Math.max(iqr / 1.349, range / 20, 1e-3 * Math.abs(median), 1e-9);
+  return [median, scale];
+}
+
+/**
+ * Model inputs for a batch: row b holds the `inputPoints` values before the newest point of windows[b]
+ * (left-padded with the oldest available value), normalised. Also returns each row's centre and scale.
+ */
+export function prepareInputs(
+  windows: readonly Float64Array[],
+  inputPoints: number,
+): { x: Float32Array; centre: Float64Array; scale: Float64Array } {
+  const x = new Float32Array(windows.length * inputPoints);
+  const centre = new Float64Array(windows.length);
+  const scale = new Float64Array(windows.length);
+  const scratch = new Float64Array(inputPoints);
+  const tmp = new Float64Array(inputPoints);
+  for (let b = 0; b < windows.length; b++) {
+    const w = windows[b]!;
+    const end = w.length - 1; // newest point excluded
+    const avail = Math.min(inputPoints, end);
+    if (avail <= 0) {
+      const v = w.length > 0 ? w[0]! : 0;
+      centre[b] = v;
+      scale[b] = Math.max(1e-3 * Math.abs(v), 1e-9);
+      continue;
+    }
+    for (let k = 0; k < inputPoints; k++) {
+      const src = end - inputPoints + k;
+      tmp[k] = w[src < end - avail ? end - avail : src]!;
+    }
+    const [c, s] = robustCentreScale(tmp, 0, inputPoints, scratch);
+    centre[b] = c;
+    scale[b] = s;
+    const off = b * inputPoints;
+    for (let k = 0; k < inputPoints; k++) {
+      const z = (tmp[k]! - c) / s;
+      x[off + k] = z > 20 ? 20 : z < -20 ? -20 : z;
+    }
+  }
+  return { x, centre, scale };
+}
+
+/** A fresh, seeded MLP forecaster. */
+export function buildForecaster(inputPoints: number, seed: number): tf.LayersModel {
+  const init = (s: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: seed + s });
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ inputShape: [inputPoints], units: 32, activation: 'relu', kernelInitializer: init(1) }));
+  model.add(tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init(2) }));
+  model.add(tf.layers.dense({ units: 1, kernelInitializer: init(3) }));
+  return model;
+}
+
+/** A loaded forecaster and what it needs. */
+export class Forecaster {
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly meta: ForecasterMeta,
+  ) {}
+
+  get inputPoints(): number {
+    return this.meta.inputPoints;
+  }
+
+  /** Forecast of the newest point of every window, in the series' own units (pure, batched). */
+  forecast(windows: readonly Float64Array[]): Float64Array {
+    const n = windows.length;
+    const out = new Float64Array(n);
+    if (n === 0) return out;
+    const L = this.meta.inputPoints;
+    const { x, centre, scale } = prepareInputs(windows, L);
+    const y = tf.tidy(() => {
+      const input = tf.tensor2d(x, [n, L]);
+      return (this.model.predict(input) as tf.Tensor).dataSync();
+    });
+    for (let b = 0; b < n; b++) {
+      const z = y[b]!;
+      out[b] = centre[b]! + scale[b]! * (Number.isFinite(z) ? z : 0);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+interface ModelJson {
+  modelTopology?: unknown;
+  weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  userDefinedMetadata?: { aiopsd?: ForecasterMeta };
+}
+
+/** An IOHandler reading model.json and its weight files from disk (tfjs-node's file:// is not available). */
+export function fileLoadHandler(dir: string): tf.io.IOHandler {
+  return {
+    load: async (): Promise<tf.io.ModelArtifacts> => {
+      const file = join(dir, 'model.json');
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new ModelFileError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      let json: ModelJson;
+      try {
+        json = JSON.parse(text) as ModelJson;
+      } catch (err) {
+        throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
+      }
+      if (typeof json !== 'object' || json === null || typeof json.modelTopology !== 'object' || json.modelTopology === null) {
+        throw new ModelFileError(file, 'has no "modelTopology" object (not a TensorFlow.js layers model)');
+      }
+      if (!Array.isArray(json.weightsManifest) || json.weightsManifest.length === 0) {
+        throw new ModelFileError(file, 'has no "weightsManifest"');
+      }
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Buffer[] = [];
+      for (const group of json.weightsManifest) {
+        if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+          throw new ModelFileError(file, 'weightsManifest group without "paths" and "weights"');
+        }
+        specs.push(...group.weights);
+        for (const p of group.paths) {
+          if (typeof p !== 'string' || p.includes('..') || p.startsWith('/')) {
+            throw new ModelFileError(file, `weight path ${JSON.stringify(p)} must be a plain file name next to model.json`);
+          }
+          const wfile = join(dir, p);
+          try {
+            buffers.push(await readFile(wfile));
+          } catch (err) {
+            throw new ModelFileError(wfile, `weights cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+          }
+        }
+      }
+      const all = Buffer.concat(buffers);
+      let expectedBytes = 0;
+      for (const s of specs) {
+        if (s.dtype !== 'float32' || !Array.isArray(s.shape)) {
+          throw new ModelFileError(file, `weight ${s.name}: only float32 weights with a shape are supported`);
+        }
+        expectedBytes += 4 * s.shape.reduce((a, b) => a * b, 1);
+      }
+      if (all.length !== expectedBytes) {
+        throw new ModelFileError(
+          join(dir, json.weightsManifest[0]!.paths[0] ?? 'weights.bin'),
+          `holds ${all.length} bytes but model.json's manifest needs ${expectedBytes} (truncated or from another model)`,
+        );
+      }
+      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: specs,
+        weightData,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy ?? null,
+        userDefinedMetadata: json.userDefinedMetadata as Record<string, unknown> | undefined,
+      };
+    },
+  };
+}
+
+/** An IOHandler writing model.json + weights.bin into `dir`. */
+export function fileSaveHandler(dir: string, meta: ForecasterMeta): tf.io.IOHandler {
+  return {
+    save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
+      await mkdir(dir, { recursive: true });
+      const data = artifacts.weightData;
+      const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
+      await writeFile(join(dir, 'weights.bin'), bytes);
+      const json = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        userDefinedMetadata: { aiopsd: meta },
+      };
+      await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON', weightDataBytes: bytes.length } };
+    },
+  };
+}
+
+/** Load a forecaster saved by `aiopsd train` from `dir`; a bad file is a ModelFileError naming it. */
+export async function loadForecaster(dir: string): Promise<Forecaster> {
+  const file = join(dir, 'model.json');
+  const handler = fileLoadHandler(dir);
+  const artifacts = await handler.load!();
+  const meta = (artifacts.userDefinedMetadata as { aiopsd?: ForecasterMeta } | undefined)?.aiopsd;
+  if (!meta || meta.format !== MODEL_FORMAT || !Number.isInteger(meta.inputPoints) || meta.inputPoints < 2) {
+    throw new ModelFileError(file, `userDefinedMetadata.aiopsd must be { format: "${MODEL_FORMAT}", inputPoints, version } (written by aiopsd train)`);
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts) });
+  } catch (err) {
+    throw new ModelFileError(file, `is not a loadable layers model (${(err as Error).message})`);
+  }
+  const shape = model.inputs[0]?.shape;
+  if (!shape || shape.length !== 2 || shape[1] !== meta.inputPoints) {
+    model.dispose();
+    throw new ModelFileError(file, `model input shape ${JSON.stringify(shape)} does not match inputPoints ${meta.inputPoints}`);
+  }
+  return new Forecaster(model, meta);
+}
