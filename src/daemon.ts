@@ -21,6 +21,7 @@ import { loadPolicyFile, type PolicyRule } from './policy/rules.js';
 import { DECISIONS_MIGRATION, DecisionStore } from './policy/decision-store.js';
 import { RemediationQueue } from './queue/remediation-queue.js';
 import { RemediationWorker } from './queue/remediation-worker.js';
+import { QueueGate } from './queue/queue-gate.js';
 import { ActionExecutor } from './actions/executor.js';
 import { actionKinds, createActions } from './actions/registry.js';
 import { createKubeClientFromConfig } from './clients/kubernetes-config.js';
@@ -130,7 +131,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
     incidents: new IncidentTracker(config.incidents, clock, metrics),
     policy,
     decisions,
-    queue,
+    gate: new QueueGate(queue, decisions, auditor, metrics, logger, clock),
     auditor,
     metrics,
     logger,

@@ -1,5 +1,4 @@
 import type { Clock } from './lib/clock.js';
-import { errorMessage } from './lib/errors.js';
 import { RecentList } from './lib/recent.js';
 import type { Anomaly, Decision, Incident } from './domain/types.js';
 import { SYSTEM_ACTOR, type Auditor } from './audit/auditor.js';
@@ -8,10 +7,17 @@ import type { IncidentTracker } from './incidents/tracker.js';
 import type { PolicyEngine } from './policy/engine.js';
 import type { DecisionStore } from './policy/decision-store.js';
 import type { SuppressedDecision } from './policy/stages.js';
-import type { RemediationQueue } from './queue/remediation-queue.js';
 import type { SeriesStore } from './series/store.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { Logger } from './telemetry/logger.js';
+
+/**
+ * Where proposed decisions go: straight to the queue, or (issue: approvals) parked until a person
+ * approves. The pipeline does not know which.
+ */
+export interface DecisionGate {
+  submit(decision: Decision): Promise<void>;
+}
 
 export interface PipelineDeps {
   readonly store: SeriesStore;
@@ -19,7 +25,7 @@ export interface PipelineDeps {
   readonly incidents: IncidentTracker;
   readonly policy: PolicyEngine;
   readonly decisions: DecisionStore;
-  readonly queue: RemediationQueue;
+  readonly gate: DecisionGate;
   readonly auditor: Auditor;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -75,33 +81,17 @@ export class Pipeline {
   }
 
   private async propose(decision: Decision): Promise<void> {
-    const { decisions, queue, metrics, clock } = this.deps;
-    decision.status = 'queued';
-    await decisions.insert(decision);
+    await this.deps.decisions.insert(decision);
     await this.deps.auditor.record({
       kind: 'decision.proposed',
       actor: SYSTEM_ACTOR,
       decisionId: decision.id,
       incidentId: decision.incidentId,
       target: decision.action.target,
-      body: { action: decision.action, rule: decision.rule, dryRun: decision.dryRun, evidence: decision.evidence },
+      body: { action: decision.action, rule: decision.rule, dryRun: decision.dryRun, risk: decision.risk ?? 'low', requiresApproval: decision.requiresApproval ?? false, evidence: decision.evidence },
     });
-    metrics.decisions.inc({ action: decision.action.type, outcome: 'proposed' });
-    try {
-      await queue.enqueue(decision);
-      metrics.decisions.inc({ action: decision.action.type, outcome: 'queued' });
-    } catch (err) {
-      this.deps.logger.error({ decision: decision.id, err: errorMessage(err) }, 'enqueue failed');
-      await decisions.setStatus(decision.id, 'failed', clock.nowMs(), `enqueue failed: ${errorMessage(err)}`);
-      await this.deps.auditor.record({
-        kind: 'action.failed',
-        actor: SYSTEM_ACTOR,
-        decisionId: decision.id,
-        incidentId: decision.incidentId,
-        target: decision.action.target,
-        body: { action: decision.action, error: { code: 'queue_unavailable', message: errorMessage(err), retryable: true } },
-      });
-    }
+    this.deps.metrics.decisions.inc({ action: decision.action.type, outcome: 'proposed' });
+    await this.deps.gate.submit(decision);
   }
 
   private async suppress(s: SuppressedDecision): Promise<void> {

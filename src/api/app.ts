@@ -26,7 +26,7 @@ export interface AppDeps {
   readonly readinessTimeoutMs?: number;
 }
 
-const DECISION_STATUSES = new Set<DecisionStatus>(['proposed', 'suppressed', 'queued', 'executing', 'executed', 'failed']);
+const DECISION_STATUSES = new Set<DecisionStatus>(['proposed', 'suppressed', 'shadow', 'pending_approval', 'approved', 'rejected', 'expired', 'queued', 'executing', 'executed', 'verified', 'reverted', 'held', 'failed']);
 
 /** The HTTP surface, built from its dependencies; the caller decides where it listens. */
 export function createApp(deps: AppDeps): Express {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { Detector } from '../detect/detector.js';
+import { isStreamingDetector, type Detector } from '../detect/detector.js';
+import { initDetector } from '../detect/registry.js';
 import { DEFAULT_WINDOW_POINTS, runNabBench } from '../detect/nab/runner.js';
 import { PROFILE_NAMES, type CorpusScore, type ProfileName } from '../detect/nab/scorer.js';
 
@@ -14,7 +15,7 @@ interface BenchNabFlags {
   data: string;
   labels?: string;
   scoresOut?: string;
-  window: number;
+  window?: number;
 }
 
 /** What `bench nab` prints on stdout. `scores` are the normalised NAB scores (null without --labels). */
@@ -81,7 +82,7 @@ function makeProgress(stderr: BenchNabIo['stderr']): { update(done: number, tota
  */
 export function registerBenchNab(
   program: Command,
-  makeDetector: () => Detector,
+  makeDetector: () => Detector | Promise<Detector>,
   io: BenchNabIo = { stdout: process.stdout, stderr: process.stderr },
 ): Command {
   const bench =
@@ -93,9 +94,11 @@ export function registerBenchNab(
     .requiredOption('--data <dir>', 'directory with <category>/<file>.csv data files')
     .option('--labels <file>', 'labels/combined_windows.json; when given, NAB scores are computed')
     .option('--scores-out <file>', 'write per-row scores as { "<category>/<file>.csv": [scores] }')
-    .option('--window <n>', 'points per window handed to the detector', parsePositiveInt, DEFAULT_WINDOW_POINTS)
+    .option('--window <n>', `points per window handed to the detector (default: the detector's own, else ${DEFAULT_WINDOW_POINTS})`, parsePositiveInt)
     .action(async (flags: BenchNabFlags) => {
-      const detector = makeDetector();
+      const { detector, backend } = await initDetector(await makeDetector());
+      if (backend !== null) io.stderr.write(`bench nab: detector ${detector.name} ${detector.version}, TF.js backend ${backend}\n`);
+      const windowPoints = flags.window ?? (isStreamingDetector(detector) ? detector.windowPoints : DEFAULT_WINDOW_POINTS);
       const progress = makeProgress(io.stderr);
       let result;
       try {
@@ -104,7 +107,7 @@ export function registerBenchNab(
           labelsFile: flags.labels,
           scoresOut: flags.scoresOut,
           detector,
-          windowPoints: flags.window,
+          windowPoints,
           onProgress: (done, total) => progress.update(done, total),
         });
       } finally {
@@ -117,7 +120,7 @@ export function registerBenchNab(
         files: result.files,
         rows: result.rows,
         seconds: Math.round(result.seconds * 1000) / 1000,
-        window: flags.window,
+        window: windowPoints,
         scores:
           profiles === null
             ? null

@@ -125,3 +125,51 @@ export class Calibrator {
     }
   }
 }
+
+export interface ExcessCalibratorOptions {
+  /** Rows of raw-score history the newest raw score must exceed (default 100). */
+  readonly historyPoints?: number;
+  /** Raw scores seen before any probability other than 0 (default 10). */
+  readonly minHistory?: number;
+  /** Raw-score units (series standard deviations) per e-fold of 1 − p (default 1). */
+  readonly tau?: number;
+}
+
+/**
+ * The calibration the default detector uses: the probability that a point is anomalous grows with how far
+ * its raw score exceeds the largest raw score of the last `historyPoints` rows,
+ *   p = 1 − exp(−max(0, raw − max(recent raws)) / tau).
+ * Rationale: under a stationary raw-score distribution a new maximum over the last K rows happens with
+ * probability 1/(K+1), and exceeding it by δ standard deviations is rarer still; a score that merely
+ * stays high (the rows after a change, a noisy stretch) stops firing because it no longer exceeds its own
+ * recent past — NAB credits only the first detection in a window and charges every repeated false row.
+ * Causal: the newest raw score joins the history after it is scored.
+ */
+export class ExcessCalibrator {
+  private readonly ring: Float64Array;
+  private pos = 0;
+  private count = 0;
+  private readonly minHistory: number;
+  private readonly tau: number;
+
+  constructor(options: ExcessCalibratorOptions = {}) {
+    this.ring = new Float64Array(options.historyPoints ?? 100);
+    this.minHistory = options.minHistory ?? 10;
+    this.tau = options.tau ?? 1;
+  }
+
+  update(raw: number): number {
+    const r = Number.isFinite(raw) && raw > 0 ? raw : 0;
+    let p = 0;
+    if (this.count >= this.minHistory) {
+      let mx = 0;
+      for (let j = 0; j < this.count; j++) if (this.ring[j]! > mx) mx = this.ring[j]!;
+      const ex = r - mx;
+      p = ex > 0 ? 1 - Math.exp(-ex / this.tau) : 0;
+    }
+    this.ring[this.pos] = r;
+    this.pos = (this.pos + 1) % this.ring.length;
+    if (this.count < this.ring.length) this.count++;
+    return p;
+  }
+}

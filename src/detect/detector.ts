@@ -17,3 +17,25 @@ export interface ScoreBatch {
   readonly scores: Float64Array;
   readonly expected: Float64Array;
 }
+
+/** Per-series online state of a streaming detector: fed each point's raw scores in time order. */
+export interface StreamingSeriesState {
+  update(raw: Float64Array, row: number, out: { score: number; component: string }): { score: number; component: string };
+}
+
+/**
+ * A detector split into a pure, batched half (`raw`, safe to run in a worker) and a per-series online
+ * calibration (`createState`). DetectionStage and the NAB runner use this form when a detector offers it;
+ * `score()` stays available for window-only callers.
+ */
+export interface StreamingDetector extends Detector {
+  /** Points of history per window the detector wants (the newest point is scored). */
+  readonly windowPoints: number;
+  raw(windows: readonly Float64Array[]): { readonly raw: Float64Array; readonly expected: Float64Array };
+  createState(components?: readonly string[]): StreamingSeriesState;
+}
+
+export function isStreamingDetector(d: Detector): d is StreamingDetector {
+  const s = d as Partial<StreamingDetector>;
+  return typeof s.raw === 'function' && typeof s.createState === 'function' && typeof s.windowPoints === 'number';
+}

@@ -83,13 +83,28 @@ export interface ActionSpec {
   readonly params: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Lifecycle: proposed → (pending_approval → approved | rejected | expired) → queued → executing →
+ * executed → verified | reverted | held; or suppressed / shadow / failed. Terminal: suppressed, shadow,
+ * rejected, expired, verified, reverted, held, failed (and executed when there is nothing to verify).
+ */
 export type DecisionStatus =
   | 'proposed'
   | 'suppressed'
+  | 'shadow'
+  | 'pending_approval'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
   | 'queued'
   | 'executing'
   | 'executed'
+  | 'verified'
+  | 'reverted'
+  | 'held'
   | 'failed';
+
+export type Risk = 'low' | 'high';
 
 export interface Decision {
   readonly id: string;
@@ -98,6 +113,10 @@ export interface Decision {
   readonly action: ActionSpec;
   readonly dryRun: boolean;
   readonly createdAtMs: number;
+  /** From the rule; high risk needs two approvers. Default low. */
+  readonly risk?: Risk;
+  /** From the rule: a person must approve before it is queued. */
+  readonly requiresApproval?: boolean;
   status: DecisionStatus;
   /** Why a decision was suppressed or failed. */
   reason?: string;
@@ -114,7 +133,7 @@ export interface ActionPlan {
 }
 
 export interface ActionResult {
-  readonly outcome: 'planned' | 'executed' | 'noop' | 'failed';
+  readonly outcome: 'planned' | 'executed' | 'noop' | 'verified' | 'reverted' | 'held' | 'failed';
   readonly dryRun: boolean;
   readonly plan?: ActionPlan;
   readonly error?: { code: string; message: string; retryable: boolean };

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { badRequest } from '../../lib/errors.js';
-import type { Detector } from '../detector.js';
+import { isStreamingDetector, type Detector, type StreamingDetector } from '../detector.js';
 import { readNabCsv } from './csv.js';
 import { listNabFiles } from './layout.js';
 import { scoreAllProfiles, type CorpusScore, type NabFileInput, type ProfileName } from './scorer.js';
@@ -94,6 +94,43 @@ export async function scoreSeriesOnline(
   return out;
 }
 
+/**
+ * Streaming form of {@link scoreSeriesOnline} for detectors that split into a pure batched half and a
+ * per-series online calibration: raw scores of row i come from the window ending at i, then one
+ * calibration state is fed rows in order. Causal: row i's score depends on rows ≤ i only.
+ */
+export async function scoreSeriesStreaming(
+  detector: StreamingDetector,
+  values: Float64Array,
+  windowPoints: number = DEFAULT_WINDOW_POINTS,
+  batchSize: number = DEFAULT_BATCH_SIZE,
+  onRows?: (rows: number) => void,
+): Promise<Float64Array> {
+  positiveInt('windowPoints', windowPoints);
+  positiveInt('batchSize', batchSize);
+  const n = values.length;
+  const out = new Float64Array(n);
+  const state = detector.createState();
+  const res = { score: 0, component: '' };
+  const batch: Float64Array[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    batch.length = 0;
+    for (let b = 0; b < count; b++) {
+      const i = start + b;
+      batch.push(values.subarray(Math.max(0, i - windowPoints + 1), i + 1));
+    }
+    const { raw } = detector.raw(batch);
+    for (let b = 0; b < count; b++) {
+      const s = state.update(raw, b, res).score;
+      out[start + b] = start + b + 1 < detector.minPoints || Number.isNaN(s) ? 0 : s;
+    }
+    onRows?.(count);
+    await yieldToLoop();
+  }
+  return out;
+}
+
 interface LoadedFile {
   readonly key: string;
   readonly values: Float64Array;
@@ -139,7 +176,8 @@ export async function runNabBench(opts: NabBenchOptions): Promise<NabBenchResult
   opts.onProgress?.(0, totalRows);
   const fileScores = new Map<string, Float64Array>();
   for (const f of loaded) {
-    const scores = await scoreSeriesOnline(detector, f.values, windowPoints, batchSize, (n) => {
+    const score = isStreamingDetector(detector) ? scoreSeriesStreaming : scoreSeriesOnline;
+    const scores = await score(detector as StreamingDetector, f.values, windowPoints, batchSize, (n) => {
       doneRows += n;
       opts.onProgress?.(doneRows, totalRows);
     });
