@@ -88,6 +88,11 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   const metrics = createMetrics(registry);
   metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
 
+  // Redis first: it is the cheapest to check and the most common thing missing on a new machine.
+  const redisUrl = await resolveRedis(config, logger, stack);
+  const redis = createRedisClient(redisUrl, config.redis.commandTimeoutMs);
+  stack.push({ name: 'redis-client', stop: async () => void redis.disconnect() });
+  await checkRedis(redis, config.redis.requireNoeviction);
   const sql = await openDatabase({ databaseUrl: config.database.url, dataDir: config.dataDir, schema: config.database.schema, connectTimeoutMs: config.database.connectTimeoutMs });
   stack.push({ name: 'database', stop: () => sql.close() });
   const migrated = await migrate(sql, [...MIGRATIONS, DECISIONS_MIGRATION]);
@@ -96,10 +101,6 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   const auditor = new Auditor(audit, metrics);
   const decisions = new DecisionStore(sql);
 
-  const redisUrl = await resolveRedis(config, logger, stack);
-  const redis = createRedisClient(redisUrl, config.redis.commandTimeoutMs);
-  stack.push({ name: 'redis-client', stop: async () => void redis.disconnect() });
-  await checkRedis(redis, config.redis.requireNoeviction);
   const connection = bullConnection(redisUrl);
   const queue = new RemediationQueue(connection, { name: config.queue.name, attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, enqueueTimeoutMs: config.redis.commandTimeoutMs });
   stack.push({ name: 'queue', stop: () => queue.close() });

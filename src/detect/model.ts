@@ -87,7 +87,7 @@ export function prepareInputs(
 
 /** A fresh, seeded MLP forecaster. */
 export function buildForecaster(inputPoints: number, seed: number): tf.LayersModel {
-  const init = (s: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: seed + s });
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
   const model = tf.sequential();
   model.add(tf.layers.dense({ inputShape: [inputPoints], units: 32, activation: 'relu', kernelInitializer: init(1) }));
   model.add(tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: init(2) }));
@@ -202,7 +202,7 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? null,
-        userDefinedMetadata: json.userDefinedMetadata as Record<string, unknown> | undefined,
+        userDefinedMetadata: json.userDefinedMetadata as { [key: string]: object } | undefined,
       };
     },
   };

@@ -2,12 +2,31 @@ import { newId } from '../lib/ids.js';
 import type { Anomaly } from '../domain/types.js';
 import type { SeriesStore, SeriesView } from '../series/store.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Detector } from './detector.js';
+import { isStreamingDetector, type Detector, type StreamingDetector, type StreamingSeriesState } from './detector.js';
+import type { ScoringPool } from './pool.js';
 
 export interface DetectionStageOptions {
   readonly threshold: number;
   /** Most new points scored per series per cycle; older unscored points are skipped (bounded work). */
   readonly maxNewPointsPerSeries?: number;
+  /** Streaming detectors: components per metric name (config detect.families); default: the detector's own. */
+  readonly componentsFor?: (metric: string) => readonly string[] | undefined;
+  /** Streaming detectors: compute raw scores in this worker pool (runAsync) instead of the main thread. */
+  readonly pool?: ScoringPool;
+}
+
+interface Meta {
+  series: SeriesView;
+  timestampMs: number;
+  observed: number;
+  /** Streaming: warm-up points feed calibration but are not reported. */
+  report: boolean;
+}
+
+/** Build family matchers from config detect.families: first matching regex wins. */
+export function familyMatcher(families: ReadonlyArray<{ match: string; components: readonly string[] }>): (metric: string) => readonly string[] | undefined {
+  const compiled = families.map((f) => ({ re: new RegExp(f.match), components: f.components }));
+  return (metric) => compiled.find((f) => f.re.test(metric))?.components;
 }
 
 /**
@@ -27,7 +46,82 @@ export class DetectionStage {
     this.maxNew = options.maxNewPointsPerSeries ?? 64;
   }
 
+  /** Per-series calibration state of a streaming detector, dropped with the series (prune). */
+  private readonly states = new Map<string, StreamingSeriesState>();
+
+  /** Score new points on the main thread. */
   run(): Anomaly[] {
+    if (isStreamingDetector(this.detector)) {
+      const { windows, meta } = this.collectStreaming(this.detector);
+      if (windows.length === 0) return [];
+      const end = this.metrics.scoringDuration.startTimer({ detector: this.detector.name });
+      const raw = this.detector.raw(windows);
+      end();
+      return this.finishStreaming(raw, meta);
+    }
+    return this.runWindows();
+  }
+
+  /** Score new points, computing raw scores in the worker pool when one is configured. */
+  async runAsync(): Promise<Anomaly[]> {
+    const pool = this.options.pool;
+    if (!pool || !isStreamingDetector(this.detector)) return this.run();
+    const { windows, meta } = this.collectStreaming(this.detector);
+    if (windows.length === 0) return [];
+    const end = this.metrics.scoringDuration.startTimer({ detector: this.detector.name });
+    const raw = await pool.raw(windows);
+    end();
+    return this.finishStreaming(raw, meta);
+  }
+
+  private collectStreaming(detector: StreamingDetector): { windows: Float64Array[]; meta: Meta[] } {
+    const dirty = this.store.takeDirty();
+    const windows: Float64Array[] = [];
+    const meta: Meta[] = [];
+    let insufficient = 0;
+    for (const series of dirty) {
+      const { values, timestamps } = this.store.window(series.key);
+      const since = this.scoredUpToMs.get(series.key) ?? -Infinity;
+      const fresh = !this.states.has(series.key);
+      let first = values.length;
+      while (first > 0 && timestamps[first - 1]! > since) first--;
+      // A series seen for the first time warms its calibration on the whole window (not reported).
+      const reportFrom = Math.max(first, values.length - this.maxNew);
+      const feedFrom = fresh ? 0 : reportFrom;
+      if (values.length < detector.minPoints) insufficient++;
+      for (let i = feedFrom; i < values.length; i++) {
+        windows.push(values.subarray(Math.max(0, i + 1 - detector.windowPoints), i + 1));
+        meta.push({ series, timestampMs: timestamps[i]!, observed: values[i]!, report: i >= reportFrom && i + 1 >= detector.minPoints });
+      }
+      if (values.length > 0) this.scoredUpToMs.set(series.key, timestamps[values.length - 1]!);
+    }
+    this.metrics.insufficientData.set(insufficient);
+    return { windows, meta };
+  }
+
+  private finishStreaming(batch: { raw: Float64Array; expected: Float64Array }, meta: Meta[]): Anomaly[] {
+    const detector = this.detector as StreamingDetector;
+    const scores = new Float64Array(meta.length);
+    const components: string[] = new Array<string>(meta.length);
+    const res = { score: 0, component: '' };
+    let reported = 0;
+    for (let i = 0; i < meta.length; i++) {
+      const m = meta[i]!;
+      let state = this.states.get(m.series.key);
+      if (!state) {
+        state = detector.createState(this.options.componentsFor?.(m.series.metric));
+        this.states.set(m.series.key, state);
+      }
+      const r = state.update(batch.raw, i, res);
+      scores[i] = m.report ? r.score : -1;
+      components[i] = r.component;
+      if (m.report) reported++;
+    }
+    this.metrics.windowsScored.inc({ detector: detector.name }, reported);
+    return this.toAnomalies(scores, batch.expected, meta, (i) => `${detector.name}/${components[i]!}`);
+  }
+
+  private runWindows(): Anomaly[] {
     const dirty = this.store.takeDirty();
     const windows: Float64Array[] = [];
     const meta: Array<{ series: SeriesView; timestampMs: number; observed: number }> = [];
@@ -55,11 +149,22 @@ export class DetectionStage {
     const { scores, expected } = this.detector.score(windows);
     end();
     this.metrics.windowsScored.inc({ detector: this.detector.name }, windows.length);
+    return this.toAnomalies(scores, expected, meta, () => this.detector.name);
+  }
+
+  /** Anomalies for scores ≥ threshold (negative scores are warm-up rows: skipped). */
+  private toAnomalies(
+    scores: Float64Array,
+    expected: Float64Array,
+    meta: ReadonlyArray<{ series: SeriesView; timestampMs: number; observed: number }>,
+    detectorName: (i: number) => string,
+  ): Anomaly[] {
     const anomalies: Anomaly[] = [];
     const maxByService = new Map<string, number>();
-    for (let i = 0; i < windows.length; i++) {
+    for (let i = 0; i < meta.length; i++) {
       const m = meta[i]!;
       const score = scores[i]!;
+      if (score < 0) continue;
       const service = m.series.service ?? 'unknown';
       maxByService.set(service, Math.max(maxByService.get(service) ?? 0, score));
       if (score < this.options.threshold) continue;
@@ -73,7 +178,7 @@ export class DetectionStage {
         observed: m.observed,
         expected: expected[i]!,
         score,
-        detector: this.detector.name,
+        detector: detectorName(i),
         modelVersion: this.detector.version,
       });
     }
@@ -85,5 +190,6 @@ export class DetectionStage {
   /** Forget series the store no longer holds. */
   prune(): void {
     for (const key of this.scoredUpToMs.keys()) if (!this.store.get(key)) this.scoredUpToMs.delete(key);
+    for (const key of this.states.keys()) if (!this.store.get(key)) this.states.delete(key);
   }
 }

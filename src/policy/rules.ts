@@ -5,20 +5,33 @@ import { AppError } from '../lib/errors.js';
 
 /**
  * The policy file: rules that turn anomalies into decisions. Validated with line numbers so
- * `aiopsd policy check` and startup errors point at the offending line.
+ * `aiopsd policy check` and startup errors point at the offending line. See docs/POLICY.md.
  */
 const k8sName = z.string().min(1).max(253).regex(/^(\$\{[a-z_.]+\}|[a-z0-9]([-a-z0-9.]*[a-z0-9])?)+$/, 'a DNS-1123 name or a ${label} template');
+
+/** A regular expression that must compile; Prometheus semantics: fully anchored. */
+const regex = z.string().min(1).refine((s) => compiles(s), { message: 'not a valid regular expression' });
+
+/**
+ * A label matcher value: `value` (equality), `=value`, `!=value`, `=~regex`, `!~regex`
+ * (Prometheus operators; regexes are fully anchored as in PromQL).
+ */
+const labelMatcher = z.string().refine((s) => parseLabelMatcher(s) !== undefined, { message: 'a value, or =value, !=value, =~regex, !~regex with a valid regex' });
 
 const ruleSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and -'),
     when: z
       .object({
+        service: z.string().min(1).optional(),
         metric: z.string().min(1).optional(),
-        labels: z.record(z.string(), z.string()).default({}),
+        metric_re: regex.optional(),
+        labels: z.record(z.string(), labelMatcher).default({}),
         'score>=': z.number().min(0).max(1).default(0.9),
+        forMs: z.number().int().min(0).default(0),
       })
-      .strict(),
+      .strict()
+      .refine((w) => !(w.metric !== undefined && w.metric_re !== undefined), { message: 'use either metric or metric_re, not both' }),
     action: z
       .object({
         type: z.string().min(1),
@@ -26,10 +39,17 @@ const ruleSchema = z
         params: z.record(z.string(), z.unknown()).default({}),
       })
       .strict(),
+    risk: z.enum(['low', 'high']).default('low'),
+    approval: z.object({ required: z.boolean() }).strict().optional(),
     cooldownMs: z.number().int().min(0).optional(),
     shadow: z.boolean().default(false),
+    dryRun: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !(r.risk === 'high' && r.approval?.required === false), {
+    message: 'a high-risk rule always needs approval (remove approval.required: false)',
+    path: ['approval', 'required'],
+  });
 
 export const policyFileSchema = z
   .object({
@@ -41,6 +61,59 @@ export const policyFileSchema = z
 
 export type PolicyRule = z.infer<typeof ruleSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+export type LabelOp = '=' | '!=' | '=~' | '!~';
+export interface LabelMatcher {
+  readonly op: LabelOp;
+  readonly value: string;
+  readonly re?: RegExp;
+}
+
+/** `=~a|b` → {op: '=~', re: /^(?:a|b)$/}; a bare value is equality. Undefined when the regex is invalid. */
+export function parseLabelMatcher(raw: string): LabelMatcher | undefined {
+  for (const op of ['=~', '!~', '!=', '='] as const) {
+    if (!raw.startsWith(op)) continue;
+    const value = raw.slice(op.length);
+    if (op === '=~' || op === '!~') {
+      const re = anchored(value);
+      return re ? { op, value, re } : undefined;
+    }
+    return { op, value };
+  }
+  return { op: '=', value: raw };
+}
+
+/** Prometheus label matching: a missing label is the empty string. */
+export function labelMatches(m: LabelMatcher, actual: string | undefined): boolean {
+  const v = actual ?? '';
+  switch (m.op) {
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return m.re!.test(v);
+    case '!~':
+      return !m.re!.test(v);
+  }
+}
+
+export function anchored(source: string): RegExp | undefined {
+  try {
+    return new RegExp(`^(?:${source})$`);
+  } catch {
+    return undefined;
+  }
+}
+
+function compiles(source: string): boolean {
+  return anchored(source) !== undefined;
+}
+
+/** Whether decisions of this rule need a person: explicit, else implied by high risk. */
+export function ruleRequiresApproval(rule: PolicyRule): boolean {
+  return rule.approval?.required ?? rule.risk === 'high';
+}
 
 export class PolicyError extends AppError {
   constructor(
@@ -79,8 +152,8 @@ export function parsePolicy(text: string, source = 'policy'): PolicyFile {
     );
   }
   const names = new Set<string>();
-  for (const rule of result.data.rules) {
-    if (names.has(rule.name)) throw new PolicyError(source, [`rules: the name ${rule.name} is used twice`]);
+  for (const [i, rule] of result.data.rules.entries()) {
+    if (names.has(rule.name)) throw new PolicyError(source, [`line ${lineOf(doc, text, ['rules', String(i), 'name'])}: rules.${i}.name: the name ${rule.name} is used twice`]);
     names.add(rule.name);
   }
   return result.data;

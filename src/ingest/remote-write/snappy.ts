@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { AppError, badRequest, errorMessage } from '../../lib/errors.js';
+import { snappyBlockProblem } from './snappy-validate.js';
 
 /**
  * Snappy **block** format (what remote_write uses; not the framed/stream format). The native
@@ -12,7 +13,8 @@ export type SnappyImplementationName = 'native' | 'snappyjs';
 
 interface SnappyImpl {
   readonly name: SnappyImplementationName;
-  uncompress(buf: Buffer, expectedLength: number): Buffer;
+  /** `headerBytes`: size of the length header already parsed from `buf`. */
+  uncompress(buf: Buffer, expectedLength: number, headerBytes: number): Buffer;
   compress(buf: Buffer): Buffer;
 }
 
@@ -51,7 +53,12 @@ function loadJs(): SnappyImpl {
   const js = requireCjs('snappyjs') as SnappyJs;
   return {
     name: 'snappyjs',
-    uncompress: (buf, expectedLength) => js.uncompress(buf, expectedLength),
+    uncompress: (buf, expectedLength, headerBytes) => {
+      // snappyjs trusts its input (it can loop forever on a crafted block): check the structure first.
+      const problem = snappyBlockProblem(buf, headerBytes, expectedLength);
+      if (problem !== undefined) throw new Error(problem);
+      return js.uncompress(buf, expectedLength);
+    },
     compress: (buf) => js.compress(buf),
   };
 }
@@ -83,13 +90,17 @@ function badSnappy(message: string): AppError {
 
 /** The uncompressed length from a snappy block header (a varint of at most 32 bits). */
 export function snappyDecodedLength(buf: Uint8Array): number {
+  return readHeader(buf).length;
+}
+
+function readHeader(buf: Uint8Array): { length: number; headerBytes: number } {
   let result = 0;
   for (let i = 0; i < 5; i++) {
     if (i >= buf.length) throw badSnappy(buf.length === 0 ? 'the body is empty' : 'truncated length header');
     const b = buf[i] as number;
     if (i === 4 && b > 0x0f) throw badSnappy('length header exceeds 32 bits');
     result += (b & 0x7f) * 2 ** (7 * i);
-    if (b < 0x80) return result;
+    if (b < 0x80) return { length: result, headerBytes: i + 1 };
   }
   throw badSnappy('length header exceeds 32 bits');
 }
@@ -99,7 +110,7 @@ export function snappyDecodedLength(buf: Uint8Array): number {
  * `maxDecodedBytes` (before allocating) and 400 `bad_snappy` when the input is corrupt.
  */
 export function decompressBlock(buf: Buffer, maxDecodedBytes: number, impl?: SnappyImplementationName): Buffer {
-  const length = snappyDecodedLength(buf);
+  const { length, headerBytes } = readHeader(buf);
   if (length > maxDecodedBytes) {
     throw new AppError('body_too_large', `decompressed body would be ${length} bytes; the limit is ${maxDecodedBytes}`, {
       httpStatus: 413,
@@ -109,7 +120,7 @@ export function decompressBlock(buf: Buffer, maxDecodedBytes: number, impl?: Sna
   const chosen = implFor(impl);
   let out: Buffer;
   try {
-    out = chosen.uncompress(buf, length);
+    out = chosen.uncompress(buf, length, headerBytes);
   } catch (err) {
     throw badSnappy(errorMessage(err).replace(/^snappy: /, ''));
   }

@@ -68,6 +68,18 @@ describe('snappy block codec', () => {
     }), { numRuns: 500 });
   });
 
+  it.each(impls)('%s: a literal whose 4-byte length wraps negative is rejected, not looped on (snappyjs hangs on it)', (impl) => {
+    const crafted = Buffer.from([10, 0xfc, 0xfa, 0xff, 0xff, 0xff]);
+    expect(errorOf(() => decompressBlock(crafted, 100, impl))).toMatchObject({ httpStatus: 400, code: 'bad_snappy' });
+  });
+
+  it.each(impls)('%s: rejects a block that decodes to fewer or more bytes than announced', (impl) => {
+    const good = compressBlock(Buffer.from('hello hello hello hello'), impl); // 23 bytes announced
+    const shorter = Buffer.concat([Buffer.from([24]), good.subarray(1)]);
+    const longer = Buffer.concat([Buffer.from([22]), good.subarray(1)]);
+    for (const bad of [shorter, longer]) expect(errorOf(() => decompressBlock(bad, 100, impl)).code).toBe('bad_snappy');
+  });
+
   it('reads the length header', () => {
     expect(snappyDecodedLength(Buffer.from([0x00]))).toBe(0);
     expect(snappyDecodedLength(Buffer.from([0xac, 0x02]))).toBe(300);

@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend, type BackendPreference } from './backend.js';
+import { EnsembleDetector, type EnsembleOptions } from './ensemble.js';
+import { loadForecaster } from './model.js';
+
+/** Worker side of pool.ts: loads the model once, then answers raw-score batches. */
+export interface PoolWorkerData {
+  readonly modelDir: string | null;
+  readonly backend: BackendPreference;
+  readonly options: EnsembleOptions;
+}
+
+export interface PoolTask {
+  readonly id: number;
+  readonly values: Float64Array;
+  readonly offsets: Int32Array;
+  readonly attempt: number;
+  /** Test hook: busy-wait this long on the first attempt (to simulate a stuck worker). */
+  readonly testDelayMs?: number;
+  /** Test hook: exit the thread on the first attempt (to simulate a crash). */
+  readonly testCrash?: boolean;
+}
+
+const data = workerData as PoolWorkerData;
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  const backend = await initBackend(data.backend);
+  const forecaster = data.modelDir === null ? null : await loadForecaster(data.modelDir);
+  const detector = new EnsembleDetector(forecaster, data.options);
+  port.on('message', (task: PoolTask) => {
+    try {
+      if (task.attempt === 0 && task.testCrash === true) process.exit(3);
+      if (task.attempt === 0 && task.testDelayMs !== undefined) {
+        const until = Date.now() + task.testDelayMs;
+        while (Date.now() < until) {
+          /* stuck */
+        }
+      }
+      const windows: Float64Array[] = [];
+      for (let i = 0; i + 1 < task.offsets.length; i++) windows.push(task.values.subarray(task.offsets[i]!, task.offsets[i + 1]!));
+      const { raw, expected } = detector.raw(windows);
+      port.postMessage({ id: task.id, raw, expected }, [raw.buffer, expected.buffer]);
+    } catch (err) {
+      port.postMessage({ id: task.id, error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  port.postMessage({ ready: true, backend, version: detector.version });
+}
+
+main().catch((err: unknown) => {
+  port.postMessage({ fatal: err instanceof Error ? err.message : String(err) });
+});

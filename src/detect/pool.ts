@@ -1,0 +1,245 @@
+import { Worker } from 'node:worker_threads';
+import { COMPONENT_COUNT } from './features.js';
+import type { EnsembleOptions } from './ensemble.js';
+import type { BackendName, BackendPreference } from './backend.js';
+import type { PoolTask, PoolWorkerData } from './pool-worker.js';
+
+/**
+ * A worker_threads pool computing the ensemble's raw scores (TF.js forecast + features) off the main
+ * event loop. A batch of windows is split across the workers; each part is one message (windows packed
+ * into one Float64Array, results transferred back). A worker that crashes, errors, or does not answer
+ * within `timeoutMs` is terminated and replaced, and its part retried once on the new worker.
+ */
+export interface ScoringPoolOptions extends PoolWorkerData {
+  readonly workers: number;
+  readonly timeoutMs: number;
+  /** Parts smaller than this are not split further (default 64 windows). */
+  readonly minPart?: number;
+}
+
+interface Pending {
+  readonly task: Omit<PoolTask, 'attempt'>;
+  attempt: number;
+  resolve(r: { raw: Float64Array; expected: Float64Array }): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  busy: Pending | null;
+  timer: NodeJS.Timeout | null;
+  generation: number;
+  started: boolean;
+}
+
+type WorkerMessage =
+  | { ready: true; backend: BackendName; version: string }
+  | { fatal: string }
+  | { id: number; raw: Float64Array; expected: Float64Array }
+  | { id: number; error: string };
+
+export class ScoringPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Workers replaced after a crash or timeout (for metrics and tests). */
+  replaced = 0;
+  backend: BackendName | null = null;
+  version: string | null = null;
+
+  constructor(private readonly options: ScoringPoolOptions) {
+    if (options.workers < 1) throw new Error('ScoringPool needs at least one worker');
+    for (let i = 0; i < options.workers; i++) this.slots.push(this.spawn(0));
+  }
+
+  /** Resolves when every worker has loaded its model (rejects if one cannot). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Thread ids of the current workers (tests use them to kill one). */
+  workerAt(i: number): Worker {
+    return this.slots[i]!.worker;
+  }
+
+  private spawn(generation: number): Slot {
+    const isTs = import.meta.url.endsWith('.ts');
+    const url = new URL(isTs ? './pool-worker.ts' : './pool-worker.js', import.meta.url);
+    const data: PoolWorkerData = { modelDir: this.options.modelDir, backend: this.options.backend, options: this.options.options };
+    // From TypeScript sources (tsx, vitest) the worker registers tsx's loader before importing its entry.
+    const worker = isTs
+      ? new Worker(
+          `(async () => { const { register } = await import(${JSON.stringify(tsxApi())}); register(); await import(${JSON.stringify(url.href)}); })().catch((e) => { throw e; });`,
+          { eval: true, workerData: data },
+        )
+      : new Worker(url, { workerData: data });
+    const slot: Slot = { worker, ready: Promise.resolve(), busy: null, timer: null, generation, started: false };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onMsg = (m: WorkerMessage): void => {
+        if ('ready' in m) {
+          slot.started = true;
+          this.backend = m.backend;
+          this.version = m.version;
+          worker.off('message', onMsg);
+          resolve();
+          this.pump();
+        } else if ('fatal' in m) {
+          worker.off('message', onMsg);
+          reject(new Error(`scoring worker failed to start: ${m.fatal}`));
+        }
+      };
+      worker.on('message', onMsg);
+      worker.once('error', (err) => {
+        if (!slot.started) reject(new Error(`scoring worker failed to start: ${err.message}`));
+      });
+      worker.once('exit', (code) => {
+        if (!slot.started) reject(new Error(`scoring worker exited with code ${code} before it was ready`));
+      });
+    });
+    slot.ready.catch(() => undefined);
+    worker.on('message', (m: WorkerMessage) => {
+      if (!('id' in m) || slot.busy === null || slot.busy.task.id !== m.id) return;
+      const p = slot.busy;
+      this.finish(slot);
+      if ('error' in m) p.reject(new Error(`scoring worker: ${m.error}`));
+      else p.resolve({ raw: m.raw, expected: m.expected });
+      this.pump();
+    });
+    worker.on('error', () => this.replace(slot, 'error'));
+    worker.on('exit', () => this.replace(slot, 'exit'));
+    return slot;
+  }
+
+  private finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.busy = null;
+  }
+
+  /** Replace a dead or stuck worker; its in-flight part is retried once, then rejected. */
+  private replace(slot: Slot, why: string): void {
+    const idx = this.slots.indexOf(slot);
+    if (idx < 0) return; // already replaced
+    if (!slot.started) {
+      // A worker that cannot even start (bad model, missing files) is not respawned in a loop.
+      this.closed = true;
+      this.failAll(new Error(`scoring worker failed to start (${why})`));
+      return;
+    }
+    const p = slot.busy;
+    this.finish(slot);
+    this.slots.splice(idx, 1);
+    slot.worker.removeAllListeners('exit');
+    void slot.worker.terminate();
+    if (this.closed) {
+      p?.reject(new Error('scoring pool closed'));
+      return;
+    }
+    this.replaced++;
+    const fresh = this.spawn(slot.generation + 1);
+    this.slots.splice(idx, 0, fresh);
+    if (p) {
+      if (p.attempt === 0) {
+        p.attempt = 1;
+        this.queue.unshift(p);
+      } else p.reject(new Error(`scoring batch failed twice (worker ${why})`));
+    }
+    fresh.ready.then(() => this.pump(), (err: unknown) => this.failAll(err as Error));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.busy !== null) continue;
+      const p = this.queue.shift()!;
+      slot.busy = p;
+      slot.timer = setTimeout(() => this.replace(slot, `timeout after ${this.options.timeoutMs} ms`), this.options.timeoutMs);
+      const values = p.task.values.slice();
+      const offsets = p.task.offsets.slice();
+      slot.worker.postMessage({ ...p.task, values, offsets, attempt: p.attempt } satisfies PoolTask, [values.buffer, offsets.buffer]);
+    }
+  }
+
+  private submit(task: Omit<PoolTask, 'attempt' | 'id'>): Promise<{ raw: Float64Array; expected: Float64Array }> {
+    if (this.closed) return Promise.reject(new Error('scoring pool closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task: { ...task, id: this.nextId++ }, attempt: 0, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Raw scores (windows × COMPONENT_COUNT) and expected values of a batch, computed in the workers.
+   * `test` carries the crash/delay hooks for tests only.
+   */
+  async raw(
+    windows: readonly Float64Array[],
+    test: { crash?: boolean; delayMs?: number } = {},
+  ): Promise<{ raw: Float64Array; expected: Float64Array }> {
+    const n = windows.length;
+    const raw = new Float64Array(n * COMPONENT_COUNT);
+    const expected = new Float64Array(n);
+    if (n === 0) return { raw, expected };
+    const parts = Math.max(1, Math.min(this.slots.length, Math.ceil(n / (this.options.minPart ?? 64))));
+    const per = Math.ceil(n / parts);
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < n; start += per) {
+      const end = Math.min(n, start + per);
+      let total = 0;
+      for (let i = start; i < end; i++) total += windows[i]!.length;
+      const values = new Float64Array(total);
+      const offsets = new Int32Array(end - start + 1);
+      let o = 0;
+      for (let i = start; i < end; i++) {
+        offsets[i - start] = o;
+        values.set(windows[i]!, o);
+        o += windows[i]!.length;
+      }
+      offsets[end - start] = o;
+      jobs.push(
+        this.submit({
+          values,
+          offsets,
+          ...(test.crash === true && start === 0 ? { testCrash: true } : {}),
+          ...(test.delayMs !== undefined && start === 0 ? { testDelayMs: test.delayMs } : {}),
+        }).then((r) => {
+          raw.set(r.raw, start * COMPONENT_COUNT);
+          expected.set(r.expected, start);
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return { raw, expected };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new Error('scoring pool closed'));
+    await Promise.all(
+      this.slots.map((s) => {
+        s.worker.removeAllListeners('exit');
+        if (s.timer) clearTimeout(s.timer);
+        return s.worker.terminate();
+      }),
+    );
+  }
+}
+
+function tsxApi(): string {
+  return import.meta.resolve('tsx/esm/api');
+}
+
+/** Pool options from the ensemble part of the config. */
+export function poolOptionsFrom(modelDir: string | null, backend: BackendPreference, options: EnsembleOptions, workers: number, timeoutMs: number): ScoringPoolOptions {
+  return { modelDir, backend, options, workers, timeoutMs };
+}
