@@ -13,13 +13,15 @@ import { SqlAuditStore } from './audit/sql-audit-store.js';
 import { Auditor } from './audit/auditor.js';
 import type { AuditStore } from './audit/types.js';
 import { SeriesStore } from './series/store.js';
-import { createDetector } from './detect/registry.js';
-import { DetectionStage } from './detect/stage.js';
+import { createDetectorAsync, defaultModelDir } from './detect/registry.js';
+import { DetectionStage, familyMatcher } from './detect/stage.js';
+import { ScoringPool } from './detect/pool.js';
+import type { Detector } from './detect/detector.js';
 import { IncidentTracker } from './incidents/tracker.js';
 import { PolicyEngine } from './policy/engine.js';
 import { loadPolicyFile, type PolicyRule } from './policy/rules.js';
 import { DECISIONS_MIGRATION, DecisionStore } from './policy/decision-store.js';
-import { RemediationQueue } from './queue/remediation-queue.js';
+import { RemediationQueue, withTimeout } from './queue/remediation-queue.js';
 import { RemediationWorker } from './queue/remediation-worker.js';
 import { QueueGate } from './queue/queue-gate.js';
 import { ActionExecutor } from './actions/executor.js';
@@ -113,8 +115,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   stack.push({ name: 'worker', stop: () => worker.close() });
 
   const store = new SeriesStore(config.series, clock, metrics);
-  const detector = createDetector(config.detect);
-  logger.info({ detector: detector.name, version: detector.version }, 'detector ready');
+  const { detector, pool } = await buildDetection(config, logger, metrics, stack);
   const policyFile = config.policy.file ? loadPolicyFile(config.policy.file) : undefined;
   const policy = new PolicyEngine(
     {
@@ -128,7 +129,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   logger.info({ rules: policy.rules.length, dryRun: policyFile?.dryRun ?? config.policy.dryRun }, 'policy loaded');
   const pipeline = new Pipeline({
     store,
-    detection: new DetectionStage(store, detector, { threshold: config.detect.threshold }, metrics),
+    detection: new DetectionStage(store, detector, { threshold: config.detect.threshold, componentsFor: familyMatcher(config.detect.families), ...(pool ? { pool } : {}) }, metrics),
     incidents: new IncidentTracker(config.incidents, clock, metrics),
     policy,
     decisions,
@@ -139,13 +140,15 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
     clock,
   });
 
+  const readiness = [
+    { name: 'redis', check: async () => void (await redis.ping()) },
+    { name: 'audit_store', check: () => audit.ping() },
+  ];
+  watchDependencies(readiness, metrics, config.redis.commandTimeoutMs, stack);
   const app = createApp({
     registry,
     logger,
-    readiness: [
-      { name: 'redis', check: async () => void (await redis.ping()) },
-      { name: 'audit_store', check: () => audit.ping() },
-    ],
+    readiness,
     remoteWrite: createRemoteWriteHandler({ sink: store, metrics, maxBodyBytes: config.server.maxBodyBytes, maxDecodedBytes: config.server.maxDecodedBytes, logger }),
     anomalies: (limit) => pipeline.recentAnomalies.newest(limit),
     incidents: () => pipeline.incidents(),
@@ -185,6 +188,29 @@ async function resolveRedis(config: Config, logger: Logger, stack: Array<{ name:
   return embedded.url;
 }
 
+/** The detector from config, its TF.js backend, and (for the ensemble) the worker pool that keeps scoring off the event loop. */
+async function buildDetection(config: Config, logger: Logger, metrics: Metrics, stack: Array<{ name: string; stop: () => Promise<void> }>): Promise<{ detector: Detector; pool: ScoringPool | undefined }> {
+  const { detector, backend } = await createDetectorAsync(config.detect);
+  if (backend) metrics.detectBackend.set({ backend }, 1);
+  const e = config.detect.ensemble;
+  const pool =
+    detector.name === 'ensemble' && e.workers > 0
+      ? new ScoringPool({
+          modelDir: e.modelDir ?? defaultModelDir(),
+          backend: e.backend,
+          workers: e.workers,
+          timeoutMs: e.batchTimeoutMs,
+          options: { windowPoints: e.windowPoints, noveltyPoints: e.noveltyPoints, robustPoints: e.robustPoints, seasonPoints: e.seasonPoints },
+        })
+      : undefined;
+  if (pool) {
+    await pool.ready();
+    stack.push({ name: 'scoring-pool', stop: () => pool.close() });
+  }
+  logger.info({ detector: detector.name, version: detector.version, backend, workers: pool ? e.workers : 0 }, 'detector ready');
+  return { detector, pool };
+}
+
 function startLoop(pipeline: Pipeline, intervalMs: number, logger: Logger, stack: Array<{ name: string; stop: () => Promise<void> }>): void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -218,6 +244,21 @@ function updateQueueGauge(queue: RemediationQueue, metrics: Metrics, stack: Arra
   }, 5000);
   timer.unref();
   stack.push({ name: 'queue-gauge', stop: async () => clearInterval(timer) });
+}
+
+/** Keep aiopsd_dependency_up current even when nobody polls /readyz (alerts depend on it). */
+function watchDependencies(checks: ReadonlyArray<{ name: string; check: () => Promise<void> }>, metrics: Metrics, timeoutMs: number, stack: Array<{ name: string; stop: () => Promise<void> }>): void {
+  const run = (): void => {
+    for (const c of checks) {
+      withTimeout(c.check(), timeoutMs, () => new Error('timeout'))
+        .then(() => metrics.dependencyUp.set({ dependency: c.name }, 1))
+        .catch(() => metrics.dependencyUp.set({ dependency: c.name }, 0));
+    }
+  };
+  run();
+  const timer = setInterval(run, 10_000);
+  timer.unref();
+  stack.push({ name: 'dependency-watch', stop: async () => clearInterval(timer) });
 }
 
 async function drainQueue(queue: RemediationQueue, timeoutMs: number): Promise<void> {

@@ -14,6 +14,7 @@ import { runAuditVerify } from './audit/verify-command.js';
 import { DECISIONS_MIGRATION } from './policy/decision-store.js';
 import { loadPolicyFile } from './policy/rules.js';
 import { registerBenchNab } from './cli/bench-nab.js';
+import { registerTrain } from './cli/train.js';
 import { createDetector } from './detect/registry.js';
 import { runDemo } from './demo/run.js';
 import { systemClock } from './lib/clock.js';
@@ -145,6 +146,7 @@ export function buildProgram(): Command {
     });
 
   registerBenchNab(program, () => createDetector(loadConfig({ env: {} }).detect));
+  registerTrain(program);
   return program;
 }
 

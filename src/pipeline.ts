@@ -57,7 +57,7 @@ export class Pipeline {
 
   private async cycle(): Promise<void> {
     const { detection, incidents, store } = this.deps;
-    for (const anomaly of detection.run()) await this.onAnomaly(anomaly);
+    for (const anomaly of await detection.runAsync()) await this.onAnomaly(anomaly);
     for (const event of incidents.resolveQuiet()) {
       await this.audit('incident.resolved', event.incident, { incident: summary(event.incident) });
     }
@@ -74,7 +74,7 @@ export class Pipeline {
       await this.audit('incident.opened', incident, { incident: summary(incident), evidence: anomaly });
     }
     await this.audit('anomaly', incident, { evidence: anomaly });
-    const outcome = this.deps.policy.evaluate(incident, anomaly);
+    const outcome = await this.deps.policy.evaluate(incident, anomaly);
     for (const s of outcome.suppressed) await this.suppress(s);
     for (const d of outcome.shadow) await this.shadow(d);
     for (const d of outcome.proposed) await this.propose(d);

@@ -80,7 +80,7 @@ export class Calibrator {
 
   /** Calibrated probability (0..1) of the newest raw score; then the raw score joins the history. */
   update(raw: number): number {
-    const r = Number.isFinite(raw) ? raw : 0;
+    const r = Number.isFinite(raw) ? Math.max(-1e9, Math.min(1e9, raw)) : 0;
     // Short-term average including the current row.
     if (this.shortCount === this.shortPoints) this.shortSum -= this.short[this.shortPos]!;
     else this.shortCount++;
@@ -95,6 +95,7 @@ export class Calibrator {
       const variance = Math.max(0, this.histSumSq / this.histCount - mean * mean);
       const std = Math.max(Math.sqrt(variance), this.minStd * (Math.abs(mean) + 1));
       p = logLikelihood(gaussianTail((avg - mean) / std));
+      if (!(p >= 0)) p = 0;
     }
     this.push(avg);
     this.seen++;
@@ -159,7 +160,7 @@ export class ExcessCalibrator {
   }
 
   update(raw: number): number {
-    const r = Number.isFinite(raw) && raw > 0 ? raw : 0;
+    const r = Number.isFinite(raw) && raw > 0 ? Math.min(raw, 1e12) : 0;
     let p = 0;
     if (this.count >= this.minHistory) {
       let mx = 0;

@@ -16,7 +16,7 @@ import type { Forecaster } from './model.js';
 
 export interface EnsembleOptions extends FeatureOptions {
   readonly calibration?: ExcessCalibratorOptions;
-  /** Components enabled when a series matches no family (default ["model", "robust"]). */
+  /** Components enabled when a series matches no family (default ["model"]). */
   readonly components?: readonly ComponentName[];
   /** Points per window (novelty search horizon and scale). Default 2000. */
   readonly windowPoints?: number;
@@ -70,7 +70,7 @@ export class EnsembleDetector implements StreamingDetector {
   ) {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 2000;
-    this.components = options.components ?? ['model', 'robust'];
+    this.components = options.components ?? ['model'];
     this.version = `ensemble-1/${forecaster?.meta.version ?? 'no-model'}`;
   }
 

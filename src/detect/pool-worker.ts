@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       const windows: Float64Array[] = [];
       for (let i = 0; i + 1 < task.offsets.length; i++) windows.push(task.values.subarray(task.offsets[i]!, task.offsets[i + 1]!));
       const { raw, expected } = detector.raw(windows);
-      port.postMessage({ id: task.id, raw, expected }, [raw.buffer, expected.buffer]);
+      port.postMessage({ id: task.id, raw, expected }, [raw.buffer as ArrayBuffer, expected.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ id: task.id, error: err instanceof Error ? err.message : String(err) });
     }

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { COMPONENT_COUNT } from './features.js';
 import type { EnsembleOptions } from './ensemble.js';
@@ -236,7 +239,9 @@ export class ScoringPool {
 }
 
 function tsxApi(): string {
-  return import.meta.resolve('tsx/esm/api');
+  // import.meta.resolve is not available under vitest; resolve the package and use its ESM entry.
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  return pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
 }
 
 /** Pool options from the ensemble part of the config. */

@@ -33,6 +33,7 @@ export function createMetrics(registry: Registry, opts: { processMetrics?: boole
     windowsScored: new Counter({ name: 'aiopsd_detect_windows_scored_total', help: 'Series windows scored, by detector.', labelNames: ['detector'], registers: r }),
     scoringDuration: new Histogram({ name: 'aiopsd_detect_batch_duration_seconds', help: 'Time to score one batch of windows.', labelNames: ['detector'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: r }),
     insufficientData: new Gauge({ name: 'aiopsd_detect_insufficient_data_series', help: 'Series too short or too stale to score (insufficient evidence, neither healthy nor anomalous).', registers: r }),
+    detectBackend: new Gauge({ name: 'aiopsd_detect_backend_info', help: 'TensorFlow.js backend used for scoring (tensorflow, wasm or cpu); value is always 1.', labelNames: ['backend'], registers: r }),
     anomalies: new Counter({ name: 'aiopsd_anomalies_total', help: 'Anomalous points found, by detector.', labelNames: ['detector'], registers: r }),
     anomalyScore: new Gauge({ name: 'aiopsd_anomaly_score', help: 'Latest calibrated anomaly score (0..1) per service (max over its series).', labelNames: ['service'], registers: r }),
     // incidents

@@ -1,5 +1,6 @@
 import { type AppError, badRequest } from '../../lib/errors.js';
 import { STALE_NAN_BITS_HI, STALE_NAN_BITS_LO } from '../../domain/types.js';
+import { decodeString } from './intern.js';
 
 /**
  * A tiny protobuf wire-format reader, hand-written for the remote_write hot path (no reflection,
@@ -178,7 +179,7 @@ export class ProtoReader {
     const end = this.lengthEnd(field);
     const start = this.pos;
     this.pos = end;
-    return start === end ? '' : this.buf.toString('utf8', start, end);
+    return decodeString(this.buf, start, end);
   }
 
   /** Skips one field's payload of the given wire type (unknown fields, ignored fields). */

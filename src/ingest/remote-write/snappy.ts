@@ -20,7 +20,7 @@ interface SnappyImpl {
 
 interface NativeSnappy {
   compressSync(input: Uint8Array): Buffer;
-  uncompressSync(input: Uint8Array, options: { asBuffer: true }): Buffer | string;
+  uncompressSync(input: Uint8Array, options: { asBuffer: true; copyOutputData?: boolean }): Buffer | string;
 }
 
 interface SnappyJs {
@@ -39,7 +39,8 @@ function loadNative(): SnappyImpl | undefined {
     return {
       name: 'native',
       uncompress: (buf) => {
-        const out = native.uncompressSync(buf, { asBuffer: true });
+        // copyOutputData: a plain V8 buffer measured faster than an external one for request-sized bodies.
+        const out = native.uncompressSync(buf, { asBuffer: true, copyOutputData: true });
         return Buffer.isBuffer(out) ? out : Buffer.from(out);
       },
       compress: (buf) => native.compressSync(buf),

@@ -10,6 +10,8 @@ import {
   isValidLabelName,
   toWriteRequestV2,
 } from '../../../src/ingest/remote-write/index.js';
+import fc from 'fast-check';
+import { decodeString } from '../../../src/ingest/remote-write/intern.js';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_START_GROUP, WIRE_END_GROUP, WIRE_VARINT } from '../../../src/ingest/remote-write/protobuf-reader.js';
 
 function catchAppError(fn: () => unknown): AppError {
@@ -58,6 +60,19 @@ describe('ProtoReader', () => {
     r.tag('tag');
     expect(() => r.double('value')).toThrow(/unexpected end/);
     expect(saved).toBe(11);
+  });
+
+  it('decodes strings through the intern cache without ever returning another string', () => {
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 80 }), { maxLength: 50 }), (strings) => {
+      const buf = Buffer.from(strings.join(''));
+      let at = 0;
+      for (const s of strings) {
+        const end = at + Buffer.byteLength(s);
+        expect(decodeString(buf, at, end)).toBe(s);
+        expect(decodeString(buf, at, end)).toBe(s);
+        at = end;
+      }
+    }), { numRuns: 300 });
   });
 
   it('validates label names', () => {

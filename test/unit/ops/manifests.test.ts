@@ -94,6 +94,23 @@ describe('the aiopsd configuration shipped in the ConfigMap', () => {
     expect(config.shutdownDeadlineMs).toBeLessThan(grace * 1000);
   });
 
+  it('needs enableServiceLinks: false: a Service named aiopsd would inject variables the config loader rejects', () => {
+    const serviceLinks = { AIOPSD_SERVICE_HOST: '10.0.0.1', AIOPSD_PORT: 'tcp://10.0.0.1:8080' };
+    expect(() => loadConfig({ file: configFile, env: { ...envFromDeployment, ...serviceLinks } })).toThrow(/AIOPSD_SERVICE_HOST|AIOPSD_PORT/);
+  });
+
+  it('the pod rules catch a root, writable or unprobed container', () => {
+    const bad = structuredClone(deployment);
+    const c = at(bad, 'spec', 'template', 'spec', 'containers', 0) as Json;
+    (c.securityContext as Json).readOnlyRootFilesystem = false;
+    (c.securityContext as Json).runAsNonRoot = false;
+    delete c.readinessProbe;
+    const problems = podTemplateProblems(bad).join('\n');
+    expect(problems).toMatch(/readOnlyRootFilesystem/);
+    expect(problems).toMatch(/runAsNonRoot/);
+    expect(problems).toMatch(/readinessProbe/);
+  });
+
   it('ships a valid policy in dry run', () => {
     expect(parsePolicy(readFileSync(policyFile, 'utf8'), rel(policyFile)).dryRun).toBe(true);
   });

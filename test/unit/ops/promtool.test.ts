@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/telemetry/metrics.js';
-import { arr, at, readYaml, ROOT, ruleExprs } from './files.js';
+import { arr, at, dashboardQueries, listFiles, readYaml, ROOT, ruleExprs } from './files.js';
 
 const hasPromtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!hasPromtool) console.warn('[skip] promtool is not installed (apt-get install prometheus): promtool checks are SKIPPED');
@@ -26,6 +28,27 @@ describe.skipIf(!hasPromtool)('promtool', () => {
     expect(tests.length).toBeGreaterThan(0);
     const r = promtool(['test', 'rules', ...tests]);
     expect(r.status, r.output).toBe(0);
+  });
+
+  it('every dashboard panel query is valid PromQL (checked as recording rules, Grafana variables filled in)', () => {
+    const rules = listFiles(path.join(ROOT, 'dashboards'), ['.json']).flatMap((file) =>
+      dashboardQueries(JSON.parse(readFileSync(file, 'utf8')))
+        .filter((q) => q.where.startsWith('panel'))
+        .map((q, i) => ({
+          record: `dashboard:${path.basename(file, '.json').replace(/-/g, '_')}:${i}`,
+          expr: q.expr.replace(/\$__rate_interval/g, '1m').replace(/\$__range/g, '1h').replace(/\$\{?\w+\}?/g, '.+'),
+        })),
+    );
+    expect(rules.length).toBeGreaterThan(20);
+    const dir = mkdtempSync(path.join(tmpdir(), 'aiopsd-dash-'));
+    try {
+      const file = path.join(dir, 'dashboard-queries.yaml');
+      writeFileSync(file, stringify({ groups: [{ name: 'dashboards', rules }] }));
+      const r = promtool(['check', 'rules', file]);
+      expect(r.status, r.output).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('check metrics: the /metrics exposition has no lint problems', async () => {
