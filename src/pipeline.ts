@@ -1,5 +1,6 @@
 import type { Clock } from './lib/clock.js';
 import { RecentList } from './lib/recent.js';
+import { inSpan } from './telemetry/tracing.js';
 import type { Anomaly, Decision, Incident } from './domain/types.js';
 import { SYSTEM_ACTOR, type Auditor } from './audit/auditor.js';
 import type { DetectionStage } from './detect/stage.js';
@@ -55,9 +56,17 @@ export class Pipeline {
     return this.running;
   }
 
-  private async cycle(): Promise<void> {
+  private cycle(): Promise<void> {
+    return inSpan('aiopsd.detection_cycle', {}, async (span) => {
+      const anomalies = await this.deps.detection.runAsync();
+      span.setAttribute('aiopsd.anomalies', anomalies.length);
+      for (const anomaly of anomalies) await this.onAnomaly(anomaly);
+      await this.afterCycle();
+    });
+  }
+
+  private async afterCycle(): Promise<void> {
     const { detection, incidents, store } = this.deps;
-    for (const anomaly of await detection.runAsync()) await this.onAnomaly(anomaly);
     for (const event of incidents.resolveQuiet()) {
       await this.audit('incident.resolved', event.incident, { incident: summary(event.incident) });
     }
