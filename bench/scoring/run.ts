@@ -30,7 +30,7 @@ function makeWindows(n: number): Float64Array[] {
 
 const windows = makeWindows(batch);
 const workers = availableParallelism();
-const pool = new ScoringPool({ modelDir: defaultModelDir(), backend: 'auto', options: { windowPoints }, workers, timeoutMs: 60_000 });
+const pool = new ScoringPool({ modelDir: defaultModelDir(), backend: 'auto', options: { windowPoints, computeComponents: ['model'] }, workers, timeoutMs: 60_000 });
 await pool.ready();
 await pool.raw(windows); // warm-up
 const rates: number[] = [];

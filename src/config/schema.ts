@@ -60,11 +60,11 @@ const ensemble = z
   .object({
     modelDir: z.string().min(1).optional().describe('Directory of the TF.js forecaster (model.json + weights.bin); default: the shipped models/default.'),
     backend: z.enum(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto').describe('TF.js backend: auto = tfjs-node when installed, else WASM (SIMD), else cpu.'),
-    windowPoints: z.number().int().min(16).max(100_000).default(2000).describe('Points per window the ensemble reads (novelty horizon and scale); capped by series.windowPoints in the daemon.'),
-    noveltyPoints: z.number().int().min(2).max(64).default(4).describe('Subsequence length compared with the window\'s past (novelty).'),
+    windowPoints: z.number().int().min(16).max(100_000).default(1000).describe('Points per window handed to the ensemble\'s batched half (forecaster input, robust baseline, seasons); capped by series.windowPoints in the daemon. The novelty itself is streaming per-series state and needs no window.'),
+    noveltyPoints: z.number().int().min(2).max(64).default(4).describe('Ignored since ensemble-2 (the novelty is streaming); accepted so older configs still load.'),
     robustPoints: z.number().int().min(4).default(120).describe('Points forming the robust component\'s median/MAD baseline.'),
     seasonPoints: z.number().int().min(0).default(288).describe('Season length in points for the seasonal component (0 = off).'),
-    historyPoints: z.number().int().min(2).max(100_000).default(100).describe('Calibration: rows of raw-score history a new raw score must exceed.'),
+    historyPoints: z.number().int().min(2).max(100_000).default(30).describe('Calibration: rows of raw-score history a new raw score must exceed.'),
     tau: z.number().positive().default(1).describe('Calibration: raw-score units (series standard deviations) per e-fold of 1 − probability.'),
     workers: z.number().int().min(0).max(64).default(2).describe('Scoring worker threads (0 = score on the main thread).'),
     batchTimeoutMs: z.number().int().min(100).default(10_000).describe('A worker batch taking longer than this is abandoned, the worker replaced and the batch retried once.'),
@@ -76,7 +76,7 @@ const detectComponent = z.enum(['model', 'robust', 'seasonal']);
 
 const detect = z
   .object({
-    detector: z.enum(['robust', 'ensemble']).default('ensemble').describe('Detector used for every series: ensemble (TF.js forecaster + statistical components, calibrated) or robust (median/MAD only).'),
+    detector: z.enum(['robust', 'ensemble']).default('ensemble').describe('Detector used for every series: ensemble (streaming value novelty + TF.js forecast-residual novelty, statistical components, calibrated) or robust (median/MAD only).'),
     intervalMs: z.number().int().min(100).default(5000).describe('How often updated series are scored.'),
     threshold: z.number().min(0).max(1).default(0.9).describe('Calibrated score at or above which a point is an anomaly.'),
     robust,

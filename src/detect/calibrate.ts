@@ -128,7 +128,7 @@ export class Calibrator {
 }
 
 export interface ExcessCalibratorOptions {
-  /** Rows of raw-score history the newest raw score must exceed (default 100). */
+  /** Rows of raw-score history the newest raw score must exceed (default 30). */
   readonly historyPoints?: number;
   /** Raw scores seen before any probability other than 0 (default 10). */
   readonly minHistory?: number;
@@ -154,9 +154,14 @@ export class ExcessCalibrator {
   private readonly tau: number;
 
   constructor(options: ExcessCalibratorOptions = {}) {
-    this.ring = new Float64Array(options.historyPoints ?? 100);
+    this.ring = new Float64Array(options.historyPoints ?? 30);
     this.minHistory = options.minHistory ?? 10;
     this.tau = options.tau ?? 1;
+  }
+
+  /** Bytes of the raw-score ring. */
+  get bytes(): number {
+    return this.ring.byteLength;
   }
 
   update(raw: number): number {

@@ -1,24 +1,27 @@
 import { ExcessCalibrator, type ExcessCalibratorOptions } from './calibrate.js';
 import type { ScoreBatch, StreamingDetector } from './detector.js';
-import { COMPONENT_COUNT, COMPONENTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
+import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
+import { IntervalNovelty } from './novelty.js';
 
 /**
  * The default detector. Two halves:
  *  - {@link EnsembleDetector.raw}: pure and batched (runs in the scoring pool): the TF.js forecaster's
- *    forecast for each window, then raw scores per component (features.ts);
- *  - {@link SeriesState}: per-series online calibration of each component's raw score into 0..1
- *    (calibrate.ts, ExcessCalibrator) and the combination: the maximum of the enabled components'
- *    probabilities; the component that gives it is named in the anomaly's evidence.
- * Components: "model" (TF.js forecast error × novelty), "robust" (median/MAD), "seasonal" (same phase in
- * earlier seasons). Which are enabled is chosen per metric family in config (detect.families).
+ *    forecast for each window, then raw features per component (features.ts);
+ *  - {@link SeriesState}: per-series online state: the "model" component's streaming novelty
+ *    (novelty.ts: how far the value, and the model's forecast residual, are from anything the series has
+ *    shown before, in units of their own running standard deviation; the two are added), then each
+ *    component's raw score calibrated into 0..1 (calibrate.ts, ExcessCalibrator) and the maximum of the
+ *    enabled components' probabilities; the component that gives it is named in the anomaly's evidence.
+ * Components: "model" (value novelty + TF.js residual novelty), "robust" (median/MAD), "seasonal" (same
+ * phase in earlier seasons). Which are enabled is chosen per metric family in config (detect.families).
  */
 
 export interface EnsembleOptions extends FeatureOptions {
   readonly calibration?: ExcessCalibratorOptions;
   /** Components enabled when a series matches no family (default ["model"]). */
   readonly components?: readonly ComponentName[];
-  /** Points per window (novelty search horizon and scale). Default 2000. */
+  /** Points per window handed to raw() (forecaster input, robust baseline, seasons). Default 1000. */
   readonly windowPoints?: number;
   /** Windows shorter than this are "insufficient data". Default 10. */
   readonly minPoints?: number;
@@ -29,24 +32,50 @@ export interface PointResult {
   component: ComponentName;
 }
 
-/** Per-series calibration state: small (one ring of raw scores per component). */
-export class SeriesState {
-  private readonly calibrators: ExcessCalibrator[];
-  private readonly enabled: boolean[];
+/** Capacity of the interval summaries of the value and residual novelty (novelty.ts). */
+export const NOVELTY_CAPACITY = 16;
 
-  constructor(components: readonly ComponentName[], options: ExcessCalibratorOptions = {}) {
-    this.calibrators = COMPONENTS.map(() => new ExcessCalibrator(options));
-    this.enabled = COMPONENTS.map((c) => components.includes(c));
+/**
+ * Per-series online state, fixed size: for the "model" component two interval summaries (values and
+ * model residuals) and one calibration ring; one calibration ring per other enabled component.
+ * Disabled components keep no state.
+ */
+export class SeriesState {
+  private readonly calibrators: Array<ExcessCalibrator | null>;
+  private readonly values: IntervalNovelty | null;
+  private readonly residuals: IntervalNovelty | null;
+
+  constructor(components: readonly ComponentName[], options: ExcessCalibratorOptions = {}, noveltyCapacity = NOVELTY_CAPACITY) {
+    this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(options) : null));
+    const model = components.includes('model');
+    this.values = model ? new IntervalNovelty(noveltyCapacity) : null;
+    this.residuals = model ? new IntervalNovelty(noveltyCapacity) : null;
   }
 
-  /** Feed the raw scores of the series' next point (row `row` of `raw`); returns its calibrated score. */
+  /** Bytes of typed-array state held (for memory reports; object headers not included). */
+  get bytes(): number {
+    let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0);
+    for (const c of this.calibrators) b += c?.bytes ?? 0;
+    return b;
+  }
+
+  /** Feed the raw features of the series' next point (row `row` of `raw`); returns its calibrated score. */
   update(raw: Float64Array, row: number, out: { score: number; component: string }): PointResult {
     let best = 0;
     let comp: ComponentName = COMPONENTS[0];
+    const o = row * RAW_STRIDE;
     for (let c = 0; c < COMPONENT_COUNT; c++) {
-      const p = this.calibrators[c]!.update(raw[row * COMPONENT_COUNT + c]!);
+      const cal = this.calibrators[c];
+      if (!cal) continue;
+      let r = raw[o + c]!;
+      if (c === 0) {
+        // value novelty + residual novelty (the residual is NaN without a model: value novelty alone)
+        const v = this.values!.update(raw[o + RAW_VALUE]!);
+        r = Number.isNaN(r) ? v : v + this.residuals!.update(r);
+      }
+      const p = cal.update(r);
       // strictly greater: on ties the earlier (simpler) component is named
-      if (this.enabled[c] && p > best) {
+      if (p > best) {
         best = p;
         comp = COMPONENTS[c]!;
       }
@@ -69,9 +98,9 @@ export class EnsembleDetector implements StreamingDetector {
     private readonly options: EnsembleOptions = {},
   ) {
     this.minPoints = options.minPoints ?? 10;
-    this.windowPoints = options.windowPoints ?? 2000;
+    this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
-    this.version = `ensemble-1/${forecaster?.meta.version ?? 'no-model'}`;
+    this.version = `ensemble-2/${forecaster?.meta.version ?? 'no-model'}`;
   }
 
   /** Pure, batched raw scores (model forecast + features). Safe to run in a worker. */
@@ -85,15 +114,11 @@ export class EnsembleDetector implements StreamingDetector {
     return new SeriesState(known, this.options.calibration);
   }
 
-  /** Calibration history (rows) a window needs for its newest point to be scored exactly as online. */
-  get historyPoints(): number {
-    return this.options.calibration?.historyPoints ?? 100;
-  }
-
   /**
-   * Window-only form of the Detector interface: replays calibration over the window's last
-   * historyPoints + 1 sub-windows (so about historyPoints× the cost of the streaming path, which
-   * DetectionStage and the NAB runner use). Causal: only points of the window are read.
+   * Window-only form of the Detector interface: replays the series state over every prefix of the
+   * window (so about window-length× the cost of the streaming path, which DetectionStage and the NAB
+   * runner use); gives exactly the streaming score of a series that starts at the window's first point.
+   * Causal: only points of the window are read.
    */
   score(windows: readonly Float64Array[]): ScoreBatch {
     const scores = new Float64Array(windows.length);
@@ -102,9 +127,8 @@ export class EnsembleDetector implements StreamingDetector {
     for (let w = 0; w < windows.length; w++) {
       const win = windows[w]!;
       const n = win.length;
-      const first = Math.max(1, n - this.historyPoints - 1);
       const subs: Float64Array[] = [];
-      for (let e = first; e <= n; e++) subs.push(win.subarray(0, e));
+      for (let e = 1; e <= n; e++) subs.push(win.subarray(Math.max(0, e - this.windowPoints), e));
       const batch = this.raw(subs);
       const state = this.createState();
       for (let i = 0; i < subs.length; i++) state.update(batch.raw, i, res);

@@ -8,10 +8,20 @@
 export const COMPONENTS = ['model', 'robust', 'seasonal'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 export const COMPONENT_COUNT = COMPONENTS.length;
+/** Numbers per window in a RawBatch row: one per component, then the newest value itself. */
+export const RAW_STRIDE = COMPONENT_COUNT + 1;
+/** Offset of the newest value in a RawBatch row. */
+export const RAW_VALUE = COMPONENT_COUNT;
 
 export interface FeatureOptions {
-  /** Length of the subsequence compared against the window's past (novelty). Default 4. */
+  /** Ignored since ensemble-2 (the novelty is streaming, see novelty.ts); kept so old configs load. */
   readonly noveltyPoints?: number;
+  /**
+   * Components whose raw features are computed (default all). The model residual and the newest value
+   * are always produced; robust and seasonal cost a sort per window, so leave them out when no series
+   * uses them.
+   */
+  readonly computeComponents?: readonly ComponentName[];
   /** Points before the newest one forming the robust median/MAD baseline. Default 120. */
   readonly robustPoints?: number;
   /** Season length in points for the seasonal component (0 = off). Default 288 (one day at 5 min). */
@@ -19,7 +29,7 @@ export interface FeatureOptions {
 }
 
 export interface RawBatch {
-  /** windows × COMPONENT_COUNT raw scores, row-major. */
+  /** windows × RAW_STRIDE numbers, row-major: the components' raw features, then the newest value. */
   readonly raw: Float64Array;
   /** Expected value of each window's newest point (the forecast, or the robust median without a model). */
   readonly expected: Float64Array;
@@ -79,45 +89,50 @@ export function robustBaseline(w: Float64Array, points: number, scratch: Float64
 }
 
 /**
- * Raw scores of each window's newest point. `forecasts` (one per window, from the TF.js model) may be
- * null: the model component is then the novelty alone and `expected` is the robust median.
- *   model    = sqrt(novelty × |x − forecast|) / std   (geometric mean: both must agree)
+ * Raw features of each window's newest point x (pure, per window; the per-series online part is in
+ * ensemble.ts). `forecasts` (one per window, from the TF.js model) may be null.
+ *   model    = x − forecast (signed residual; NaN without a model). The series state turns it into the
+ *              residual novelty (novelty.ts) added to the value novelty of x.
  *   robust   = |x − median| / (1.4826·MAD) of the last robustPoints, divided by 10 (a 10-MAD jump ≈ 1 std)
  *   seasonal = |x − median(x[i−p], x[i−2p], x[i−3p])| / std
+ *   value    = x
  */
 export function rawScores(windows: readonly Float64Array[], forecasts: Float64Array | null, options: FeatureOptions = {}): RawBatch {
-  const m = options.noveltyPoints ?? 4;
   const rp = options.robustPoints ?? 120;
   const sp = options.seasonPoints ?? 288;
-  const raw = new Float64Array(windows.length * COMPONENT_COUNT);
+  const compute = options.computeComponents ?? COMPONENTS;
+  const doRobust = compute.includes('robust') || forecasts === null;
+  const doSeasonal = compute.includes('seasonal') && sp > 0;
+  const raw = new Float64Array(windows.length * RAW_STRIDE);
   const expected = new Float64Array(windows.length);
   const scratch = new Float64Array(rp + 1);
   const seas = new Float64Array(3);
   for (let b = 0; b < windows.length; b++) {
     const w = windows[b]!;
     const n = w.length;
-    const o = b * COMPONENT_COUNT;
+    const o = b * RAW_STRIDE;
+    raw[o] = Number.NaN;
+    if (n === 0) continue;
+    const x = w[n - 1]!;
+    raw[o + RAW_VALUE] = x;
     if (n < 2) {
-      expected[b] = n === 1 ? w[0]! : 0;
+      expected[b] = x;
       continue;
     }
-    const x = w[n - 1]!;
-    const sd = windowStd(w, n - 1);
-    const [med, mscale] = robustBaseline(w, rp, scratch);
-    const nov = novelty(w, m);
+    if (doRobust) {
+      const [med, mscale] = robustBaseline(w, rp, scratch);
+      raw[o + 1] = Math.abs(x - med) / mscale / 10;
+      expected[b] = med;
+    }
     if (forecasts !== null) {
       const f = forecasts[b]!;
       expected[b] = f;
-      raw[o] = Math.sqrt(nov * Math.abs(x - f)) / sd;
-    } else {
-      expected[b] = med;
-      raw[o] = nov / sd;
+      raw[o] = x - f;
     }
-    raw[o + 1] = Math.abs(x - med) / mscale / 10;
-    if (sp > 0 && n - 1 >= sp) {
+    if (doSeasonal && n - 1 >= sp) {
       let k = 0;
       for (let c = 1; c <= 3 && n - 1 - c * sp >= 0; c++) seas[k++] = w[n - 1 - c * sp]!;
-      raw[o + 2] = Math.abs(x - median(seas.subarray(0, k))) / sd;
+      raw[o + 2] = Math.abs(x - median(seas.subarray(0, k))) / windowStd(w, n - 1);
     }
   }
   return { raw, expected };

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { COMPONENT_COUNT } from './features.js';
+import { RAW_STRIDE } from './features.js';
 import type { EnsembleOptions } from './ensemble.js';
 import type { BackendName, BackendPreference } from './backend.js';
 import type { PoolTask, PoolWorkerData } from './pool-worker.js';
@@ -182,7 +182,7 @@ export class ScoringPool {
   }
 
   /**
-   * Raw scores (windows × COMPONENT_COUNT) and expected values of a batch, computed in the workers.
+   * Raw scores (windows × RAW_STRIDE) and expected values of a batch, computed in the workers.
    * `test` carries the crash/delay hooks for tests only.
    */
   async raw(
@@ -190,7 +190,7 @@ export class ScoringPool {
     test: { crash?: boolean; delayMs?: number } = {},
   ): Promise<{ raw: Float64Array; expected: Float64Array }> {
     const n = windows.length;
-    const raw = new Float64Array(n * COMPONENT_COUNT);
+    const raw = new Float64Array(n * RAW_STRIDE);
     const expected = new Float64Array(n);
     if (n === 0) return { raw, expected };
     const parts = Math.max(1, Math.min(this.slots.length, Math.ceil(n / (this.options.minPart ?? 64))));
@@ -216,7 +216,7 @@ export class ScoringPool {
           ...(test.crash === true && start === 0 ? { testCrash: true } : {}),
           ...(test.delayMs !== undefined && start === 0 ? { testDelayMs: test.delayMs } : {}),
         }).then((r) => {
-          raw.set(r.raw, start * COMPONENT_COUNT);
+          raw.set(r.raw, start * RAW_STRIDE);
           expected.set(r.expected, start);
         }),
       );

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Detector } from './detector.js';
 import { EnsembleDetector } from './ensemble.js';
+import type { ComponentName } from './features.js';
 import { loadForecaster } from './model.js';
 import { RobustDetector } from './robust.js';
 
@@ -43,7 +44,15 @@ function ensembleOptions(c: Config['detect']): ConstructorParameters<typeof Ense
     seasonPoints: e.seasonPoints,
     calibration: { historyPoints: e.historyPoints, tau: e.tau },
     components: c.components,
+    computeComponents: computedComponents(c),
   };
+}
+
+/** Components some series can use (detect.components and every family's): only their features are computed. */
+export function computedComponents(c: Config['detect']): ComponentName[] {
+  const all = new Set<ComponentName>(c.components);
+  for (const f of c.families) for (const comp of f.components) all.add(comp);
+  return [...all];
 }
 
 export function createDetector(config: Config['detect']): Detector {
