@@ -13,7 +13,7 @@ import { SqlAuditStore } from './audit/sql-audit-store.js';
 import { Auditor } from './audit/auditor.js';
 import type { AuditStore } from './audit/types.js';
 import { SeriesStore } from './series/store.js';
-import { computedComponents, createDetectorAsync, defaultModelDir } from './detect/registry.js';
+import { createDetectorAsync, defaultModelDir, ensembleOptions } from './detect/registry.js';
 import { DetectionStage, familyMatcher } from './detect/stage.js';
 import { ScoringPool } from './detect/pool.js';
 import type { Detector } from './detect/detector.js';
@@ -200,8 +200,7 @@ async function buildDetection(config: Config, logger: Logger, metrics: Metrics, 
           backend: e.backend,
           workers: e.workers,
           timeoutMs: e.batchTimeoutMs,
-          options: { windowPoints: e.windowPoints, noveltyPoints: e.noveltyPoints, robustPoints: e.robustPoints, seasonPoints: e.seasonPoints },
-          computeComponents: computedComponents(config.detect),
+          options: ensembleOptions(config.detect),
         })
       : undefined;
   if (pool) {

@@ -35,7 +35,7 @@ export class PendingEnsemble extends EnsembleDetector {
   }
 }
 
-function ensembleOptions(c: Config['detect']): ConstructorParameters<typeof EnsembleDetector>[1] {
+export function ensembleOptions(c: Config['detect']): ConstructorParameters<typeof EnsembleDetector>[1] {
   const e = c.ensemble;
   return {
     windowPoints: e.windowPoints,
