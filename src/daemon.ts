@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -8,30 +8,35 @@ import { errorMessage } from './lib/errors.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import type { Logger } from './telemetry/logger.js';
 import { openDatabase, type Sql } from './store/db.js';
-import { migrate, MIGRATIONS } from './store/migrate.js';
+import { migrate } from './store/migrate.js';
 import { SqlAuditStore } from './audit/sql-audit-store.js';
 import { Auditor } from './audit/auditor.js';
-import type { AuditStore } from './audit/types.js';
+import type { AuditRecord, AuditStore } from './audit/types.js';
 import { SeriesStore } from './series/store.js';
-import { createDetectorAsync, defaultModelDir, ensembleOptions } from './detect/registry.js';
+import { SeriesSignalProbe } from './series/signal-probe.js';
 import { DetectionStage, familyMatcher } from './detect/stage.js';
-import { ScoringPool } from './detect/pool.js';
-import type { Detector } from './detect/detector.js';
 import { IncidentTracker } from './incidents/tracker.js';
 import { PolicyEngine } from './policy/engine.js';
 import { loadPolicyFile, type PolicyRule } from './policy/rules.js';
-import { DECISIONS_MIGRATION, DecisionStore } from './policy/decision-store.js';
-import { RemediationQueue, withTimeout } from './queue/remediation-queue.js';
-import { RemediationWorker } from './queue/remediation-worker.js';
+import { DecisionStore } from './policy/decision-store.js';
+import type { RemediationQueue } from './queue/remediation-queue.js';
+import { withTimeout } from './queue/remediation-queue.js';
 import { QueueGate } from './queue/queue-gate.js';
-import { ActionExecutor } from './actions/executor.js';
-import { actionKinds, createActions } from './actions/registry.js';
+import { actionKinds } from './actions/registry.js';
 import { createKubeClientFromConfig } from './clients/kubernetes-config.js';
-import { bullConnection, checkRedis, createRedisClient, startEmbeddedRedis, type EmbeddedRedis } from './clients/redis.js';
-import { createRemoteWriteHandler } from './ingest/remote-write/index.js';
-import { createApp } from './api/app.js';
+import { checkRedis, createRedisClient, startEmbeddedRedis } from './clients/redis.js';
+import { buildPeople } from './api/people.js';
+import { tapAuditStore } from './notify/hub.js';
+import { createApp, type ReadinessCheck } from './api/app.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from './version.js';
+import type { KillSwitch } from './guardrails/kill-switch.js';
+import type { Stack } from './wiring/stack.js';
+import { allMigrations } from './wiring/migrations.js';
+import { buildDetection } from './wiring/detection.js';
+import { buildIngest } from './wiring/ingest.js';
+import { buildRemediation } from './wiring/remediation.js';
+import { closeServer, listen } from './wiring/http.js';
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -51,6 +56,7 @@ export interface Daemon {
   readonly decisions: DecisionStore;
   readonly pipeline: Pipeline;
   readonly queue: RemediationQueue;
+  readonly killSwitch: KillSwitch;
   readonly sql: Sql;
   runCycle(): Promise<void>;
   /** Wait until no remediation job is waiting, delayed or active. */
@@ -60,14 +66,13 @@ export interface Daemon {
 
 /**
  * The composition root: builds every part from the validated config, starts them in order and
- * stops them in reverse. Nothing else constructs its own dependencies.
+ * stops them in reverse. Nothing else constructs its own dependencies; src/wiring/ holds its parts.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
-  const clock = options.clock ?? systemClock;
-  const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const stack: Stack = [];
   const stopAll = async (): Promise<void> => {
-    for (const item of stack.reverse()) {
+    for (const item of stack.splice(0).reverse()) {
       try {
         await item.stop();
       } catch (err) {
@@ -76,7 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
   try {
-    const daemon = await build(options, clock, stack);
+    const daemon = await build(options, options.clock ?? systemClock, stack);
     return { ...daemon, stop: stopAll };
   } catch (err) {
     await stopAll();
@@ -84,7 +89,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 }
 
-async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: string; stop: () => Promise<void> }>): Promise<Omit<Daemon, 'stop'>> {
+async function build(options: DaemonOptions, clock: Clock, stack: Stack): Promise<Omit<Daemon, 'stop'>> {
   const { config, logger } = options;
   const registry = new Registry();
   const metrics = createMetrics(registry);
@@ -95,65 +100,88 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
   const redis = createRedisClient(redisUrl, config.redis.commandTimeoutMs);
   stack.push({ name: 'redis-client', stop: async () => void redis.disconnect() });
   await checkRedis(redis, config.redis.requireNoeviction);
+
   const sql = await openDatabase({ databaseUrl: config.database.url, dataDir: config.dataDir, schema: config.database.schema, connectTimeoutMs: config.database.connectTimeoutMs });
   stack.push({ name: 'database', stop: () => sql.close() });
-  const migrated = await migrate(sql, [...MIGRATIONS, DECISIONS_MIGRATION]);
+  const migrated = await migrate(sql, allMigrations());
   logger.info({ engine: sql.engine, schema: config.database.schema, applied: migrated.applied }, 'database ready');
-  const audit = new SqlAuditStore(sql, clock, config.audit.checkpointKey ? { checkpointKey: config.audit.checkpointKey } : {});
+  let onAudit: (r: AuditRecord) => void = () => undefined;
+  const audit = tapAuditStore(new SqlAuditStore(sql, clock, config.audit.checkpointKey ? { checkpointKey: config.audit.checkpointKey } : {}), (r) => onAudit(r));
   const auditor = new Auditor(audit, metrics);
   const decisions = new DecisionStore(sql);
 
-  const connection = bullConnection(redisUrl);
-  const queue = new RemediationQueue(connection, { name: config.queue.name, attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, enqueueTimeoutMs: config.redis.commandTimeoutMs });
-  stack.push({ name: 'queue', stop: () => queue.close() });
-
+  const store = new SeriesStore(config.series, clock, metrics, 'remote_write', logger);
   const kube = createKubeClientFromConfig(config.kubernetes);
-  const actions = createActions({ kube, maxReplicaChange: config.actions.maxReplicaChange });
-  const executor = new ActionExecutor(actions, auditor, clock);
-  const worker = new RemediationWorker(connection, { queueName: config.queue.name, concurrency: config.queue.concurrency }, decisions, executor, metrics, clock);
-  worker.start();
-  stack.push({ name: 'worker', stop: () => worker.close() });
-
-  const store = new SeriesStore(config.series, clock, metrics);
-  const { detector, pool } = await buildDetection(config, logger, metrics, stack);
   const policyFile = config.policy.file ? loadPolicyFile(config.policy.file) : undefined;
-  const policy = new PolicyEngine(
-    {
-      rules: options.rules ?? policyFile?.rules ?? [],
-      dryRun: policyFile?.dryRun ?? config.policy.dryRun,
-      cooldownMs: policyFile?.cooldownMs ?? config.policy.cooldownMs,
-      actionKinds,
-    },
+  const dryRun = policyFile?.dryRun ?? config.policy.dryRun;
+  const cooldownMs = policyFile?.cooldownMs ?? config.policy.cooldownMs;
+  const remediation = await buildRemediation(config, { sql, auditor, decisions, metrics, logger, clock, redisUrl, kube, probe: new SeriesSignalProbe(store), cooldownMs }, stack);
+  const { queue, killSwitch } = remediation;
+
+  const people = buildPeople({
+    config,
+    sql,
+    decisions,
+    auditor,
+    queueGate: new QueueGate(queue, decisions, auditor, metrics, logger, clock),
+    logger,
     clock,
-  );
-  logger.info({ rules: policy.rules.length, dryRun: policyFile?.dryRun ?? config.policy.dryRun }, 'policy loaded');
+    killSwitch,
+    ...(remediation.targetVersion ? { targetVersion: remediation.targetVersion } : {}),
+  });
+  onAudit = people.onAudit;
+  await people.start();
+  stack.push({ name: 'people', stop: () => people.stop() });
+
+  const { detector, pool } = await buildDetection(config, logger, metrics, stack);
+  const policy = new PolicyEngine({ rules: options.rules ?? policyFile?.rules ?? [], dryRun, cooldownMs, actionKinds, stages: remediation.stages }, clock);
+  logger.info({ rules: policy.rules.length, dryRun }, 'policy loaded');
   const pipeline = new Pipeline({
     store,
     detection: new DetectionStage(store, detector, { threshold: config.detect.threshold, componentsFor: familyMatcher(config.detect.families), ...(pool ? { pool } : {}) }, metrics),
     incidents: new IncidentTracker(config.incidents, clock, metrics),
     policy,
     decisions,
-    gate: new QueueGate(queue, decisions, auditor, metrics, logger, clock),
+    gate: people.gate,
+    leader: remediation.leader,
     auditor,
     metrics,
     logger,
     clock,
   });
 
-  const readiness = [
+  const ingest = await buildIngest(config, { store, registry, metrics, logger, clock, onAlerts: (alerts) => pipeline.onAlerts(alerts) }, stack);
+  const readiness: ReadinessCheck[] = [
     { name: 'redis', check: async () => void (await redis.ping()) },
     { name: 'audit_store', check: () => audit.ping() },
+    ...ingest.readiness,
   ];
   watchDependencies(readiness, metrics, config.redis.commandTimeoutMs, stack);
   const app = createApp({
     registry,
     logger,
     readiness,
-    remoteWrite: createRemoteWriteHandler({ sink: store, metrics, maxBodyBytes: config.server.maxBodyBytes, maxDecodedBytes: config.server.maxDecodedBytes, logger }),
+    remoteWrite: ingest.remoteWrite,
+    ...(ingest.otlpTraces ? { otlpTraces: ingest.otlpTraces } : {}),
+    ...(ingest.alertmanager ? { alertmanager: ingest.alertmanager } : {}),
+    series: ingest.series,
+    flaggerRollback: remediation.flaggerRollback,
+    deadLetters: remediation.deadLetters,
     anomalies: (limit) => pipeline.recentAnomalies.newest(limit),
     incidents: () => pipeline.incidents(),
     decisions,
     audit,
+    sql,
+    auth: people.auth,
+    approvals: people.gate,
+    ...(people.slack ? { slack: people.slack } : {}),
+    killSwitch,
+    seriesWindow: (key) => (store.get(key) ? store.window(key) : undefined),
+    rateLimit: config.api.rateLimit,
+    corsOrigins: config.api.corsOrigins,
+    ui: config.api.ui,
+    ...(config.api.remoteWriteTokenSha256 ? { remoteWriteTokenSha256: config.api.remoteWriteTokenSha256 } : {}),
+    clock,
   });
   const server = createServer(app);
   await listen(server, config.server.port, config.server.host);
@@ -174,44 +202,22 @@ async function build(options: DaemonOptions, clock: Clock, stack: Array<{ name: 
     decisions,
     pipeline,
     queue,
+    killSwitch,
     sql,
     runCycle: () => pipeline.runCycle(),
     drainQueue: (timeoutMs) => drainQueue(queue, timeoutMs),
   };
 }
 
-async function resolveRedis(config: Config, logger: Logger, stack: Array<{ name: string; stop: () => Promise<void> }>): Promise<string> {
+async function resolveRedis(config: Config, logger: Logger, stack: Stack): Promise<string> {
   if (config.redis.url) return config.redis.url;
-  const embedded: EmbeddedRedis = await startEmbeddedRedis({ binary: config.redis.redisServerPath, dir: path.join(config.dataDir, 'redis') });
+  const embedded = await startEmbeddedRedis({ binary: config.redis.redisServerPath, dir: path.join(config.dataDir, 'redis') });
   stack.push({ name: 'embedded-redis', stop: () => embedded.stop() });
   logger.info({ url: embedded.url }, 'started embedded redis-server (set REDIS_URL to use your own)');
   return embedded.url;
 }
 
-/** The detector from config, its TF.js backend, and (for the ensemble) the worker pool that keeps scoring off the event loop. */
-async function buildDetection(config: Config, logger: Logger, metrics: Metrics, stack: Array<{ name: string; stop: () => Promise<void> }>): Promise<{ detector: Detector; pool: ScoringPool | undefined }> {
-  const { detector, backend } = await createDetectorAsync(config.detect);
-  if (backend) metrics.detectBackend.set({ backend }, 1);
-  const e = config.detect.ensemble;
-  const pool =
-    detector.name === 'ensemble' && e.workers > 0
-      ? new ScoringPool({
-          modelDir: e.modelDir ?? defaultModelDir(),
-          backend: e.backend,
-          workers: e.workers,
-          timeoutMs: e.batchTimeoutMs,
-          options: ensembleOptions(config.detect),
-        })
-      : undefined;
-  if (pool) {
-    await pool.ready();
-    stack.push({ name: 'scoring-pool', stop: () => pool.close() });
-  }
-  logger.info({ detector: detector.name, version: detector.version, backend, workers: pool ? e.workers : 0 }, 'detector ready');
-  return { detector, pool };
-}
-
-function startLoop(pipeline: Pipeline, intervalMs: number, logger: Logger, stack: Array<{ name: string; stop: () => Promise<void> }>): void {
+function startLoop(pipeline: Pipeline, intervalMs: number, logger: Logger, stack: Stack): void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const tick = (): void => {
@@ -233,7 +239,7 @@ function startLoop(pipeline: Pipeline, intervalMs: number, logger: Logger, stack
   });
 }
 
-function updateQueueGauge(queue: RemediationQueue, metrics: Metrics, stack: Array<{ name: string; stop: () => Promise<void> }>): void {
+function updateQueueGauge(queue: RemediationQueue, metrics: Metrics, stack: Stack): void {
   const timer = setInterval(() => {
     queue
       .counts()
@@ -247,7 +253,7 @@ function updateQueueGauge(queue: RemediationQueue, metrics: Metrics, stack: Arra
 }
 
 /** Keep aiopsd_dependency_up current even when nobody polls /readyz (alerts depend on it). */
-function watchDependencies(checks: ReadonlyArray<{ name: string; check: () => Promise<void> }>, metrics: Metrics, timeoutMs: number, stack: Array<{ name: string; stop: () => Promise<void> }>): void {
+function watchDependencies(checks: readonly ReadinessCheck[], metrics: Metrics, timeoutMs: number, stack: Stack): void {
   const run = (): void => {
     for (const c of checks) {
       withTimeout(c.check(), timeoutMs, () => new Error('timeout'))
@@ -269,22 +275,4 @@ async function drainQueue(queue: RemediationQueue, timeoutMs: number): Promise<v
     if (Date.now() > deadline) throw new Error(`queue not drained within ${timeoutMs} ms: ${JSON.stringify(c)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-  });
 }

@@ -8,10 +8,11 @@ import { startTracing } from './telemetry/tracing.js';
 import { startDaemon } from './daemon.js';
 import { VERSION } from './version.js';
 import { openDatabase } from './store/db.js';
-import { migrate, MIGRATIONS } from './store/migrate.js';
+import { migrate } from './store/migrate.js';
+import { allMigrations } from './wiring/migrations.js';
+import { runApproveCommand } from './api/client.js';
 import { SqlAuditStore } from './audit/sql-audit-store.js';
 import { runAuditVerify } from './audit/verify-command.js';
-import { DECISIONS_MIGRATION } from './policy/decision-store.js';
 import { loadPolicyFile } from './policy/rules.js';
 import { registerBenchNab } from './cli/bench-nab.js';
 import { registerTrain } from './cli/train.js';
@@ -135,7 +136,7 @@ export function buildProgram(): Command {
       const cfg = loadConfig(configOptions(flags));
       const sql = await openDatabase({ databaseUrl: cfg.database.url, dataDir: cfg.dataDir, schema: cfg.database.schema, connectTimeoutMs: cfg.database.connectTimeoutMs });
       try {
-        await migrate(sql, [...MIGRATIONS, DECISIONS_MIGRATION]);
+        await migrate(sql, allMigrations());
         const store = new SqlAuditStore(sql, systemClock, cfg.audit.checkpointKey ? { checkpointKey: cfg.audit.checkpointKey } : {});
         const result = await runAuditVerify(store);
         process.stdout.write(result.text + '\n');
@@ -143,6 +144,20 @@ export function buildProgram(): Command {
       } finally {
         await sql.close();
       }
+    });
+
+  program
+    .command('approve')
+    .argument('<decision-id>')
+    .description("approve (or --reject) a pending decision through a running daemon's API")
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .option('--reject', 'reject instead of approve')
+    .option('--token <token>', 'API token (prefer env AIOPSD_TOKEN: flags show up in ps)')
+    .option('--url <url>', 'daemon URL (env AIOPSD_URL; default http://127.0.0.1:8080)')
+    .action(async (id: string, f: { reason: string; reject?: boolean; token?: string; url?: string }) => {
+      const r = await runApproveCommand({ url: f.url ?? process.env.AIOPSD_URL ?? 'http://127.0.0.1:8080', decisionId: id, reject: f.reject === true, reason: f.reason, token: f.token ?? process.env.AIOPSD_TOKEN ?? '' });
+      (r.exitCode === 0 ? process.stdout : process.stderr).write(r.text + '\n');
+      process.exitCode = r.exitCode;
     });
 
   registerBenchNab(program, () => createDetector(loadConfig({ env: {} }).detect));

@@ -1,13 +1,13 @@
 import type { Clock } from './lib/clock.js';
 import { RecentList } from './lib/recent.js';
 import { inSpan } from './telemetry/tracing.js';
-import type { Anomaly, Decision, Incident } from './domain/types.js';
+import type { AlertEvidence, Anomaly, Decision, Incident } from './domain/types.js';
 import { SYSTEM_ACTOR, type Auditor } from './audit/auditor.js';
 import type { DetectionStage } from './detect/stage.js';
 import type { IncidentTracker } from './incidents/tracker.js';
 import type { PolicyEngine } from './policy/engine.js';
 import type { DecisionStore } from './policy/decision-store.js';
-import type { SuppressedDecision } from './policy/stages.js';
+import type { GuardrailCheck, SuppressedDecision } from './policy/stages.js';
 import type { SeriesStore } from './series/store.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { Logger } from './telemetry/logger.js';
@@ -27,6 +27,8 @@ export interface PipelineDeps {
   readonly policy: PolicyEngine;
   readonly decisions: DecisionStore;
   readonly gate: DecisionGate;
+  /** Only the leader turns anomalies into decisions; every replica ingests, scores and audits. */
+  readonly leader?: { isLeader(): boolean };
   readonly auditor: Auditor;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -76,20 +78,35 @@ export class Pipeline {
   private async onAnomaly(anomaly: Anomaly): Promise<void> {
     this.recentAnomalies.push(anomaly);
     const event = this.deps.incidents.observe(anomaly);
-    if (event.type === 'resolved') return;
+    if (event.type !== 'opened' && event.type !== 'updated') return;
     const incident = event.incident;
     if (event.type === 'opened') {
       this.deps.logger.info({ incident: incident.id, group: incident.groupKey, score: anomaly.score }, 'incident opened');
       await this.audit('incident.opened', incident, { incident: summary(incident), evidence: anomaly });
     }
     await this.audit('anomaly', incident, { evidence: anomaly });
+    if (this.deps.leader && !this.deps.leader.isLeader()) return;
     const outcome = await this.deps.policy.evaluate(incident, anomaly);
     for (const s of outcome.suppressed) await this.suppress(s);
     for (const d of outcome.shadow) await this.shadow(d);
-    for (const d of outcome.proposed) await this.propose(d);
+    for (const d of outcome.proposed) await this.propose(d, outcome.checks.filter((c) => c.decisionId === d.id));
   }
 
-  private async propose(decision: Decision): Promise<void> {
+  /** Alertmanager alerts join incidents as evidence (deduplicated upstream by the receiver). */
+  async onAlerts(alerts: readonly AlertEvidence[]): Promise<void> {
+    for (const alert of alerts) {
+      const event = this.deps.incidents.attachAlert(alert);
+      if (event?.type !== 'alert') continue;
+      await this.deps.auditor.record({
+        kind: event.opened ? 'incident.opened' : 'incident.updated',
+        actor: SYSTEM_ACTOR,
+        incidentId: event.incident.id,
+        body: { incident: summary(event.incident), alert, correlation: { groupKey: alert.groupKey, fingerprint: alert.fingerprint } },
+      });
+    }
+  }
+
+  private async propose(decision: Decision, guardrails: readonly GuardrailCheck[]): Promise<void> {
     await this.deps.decisions.insert(decision);
     await this.deps.auditor.record({
       kind: 'decision.proposed',
@@ -97,7 +114,7 @@ export class Pipeline {
       decisionId: decision.id,
       incidentId: decision.incidentId,
       target: decision.action.target,
-      body: { action: decision.action, rule: decision.rule, dryRun: decision.dryRun, risk: decision.risk ?? 'low', requiresApproval: decision.requiresApproval ?? false, evidence: decision.evidence },
+      body: { action: decision.action, rule: decision.rule, dryRun: decision.dryRun, risk: decision.risk ?? 'low', requiresApproval: decision.requiresApproval ?? false, guardrails, evidence: decision.evidence },
     });
     this.deps.metrics.decisions.inc({ action: decision.action.type, outcome: 'proposed' });
     await this.deps.gate.submit(decision);
@@ -113,7 +130,7 @@ export class Pipeline {
       decisionId: decision.id,
       incidentId: decision.incidentId,
       target: decision.action.target,
-      body: { action: decision.action, rule: decision.rule, reason: s.reason, detail: s.detail },
+      body: { action: decision.action, rule: decision.rule, reason: s.reason, detail: s.detail, observed: s.observed, limit: s.limit },
     });
   }
 
@@ -135,6 +152,6 @@ export class Pipeline {
 }
 
 function summary(incident: Incident): Record<string, unknown> {
-  const { anomalies, ...rest } = incident;
-  return { ...rest, anomalyCount: anomalies.length };
+  const { anomalies, alerts, ...rest } = incident;
+  return { ...rest, anomalyCount: anomalies.length, alertCount: alerts?.length ?? 0 };
 }

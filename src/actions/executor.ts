@@ -10,6 +10,14 @@ import { OPT_OUT_ANNOTATION, optedOut } from './common.js';
 export interface ExecuteContext {
   readonly jobId: string;
   readonly attempt: number;
+  /**
+   * From the worker's execution ledger: called right before the first real write instead of auditing
+   * 'action.executing' here (it records that audit record with the ledger transition in one transaction).
+   * Whatever it throws (e.g. ClaimLostError: another worker owns the decision) propagates: nothing is written.
+   */
+  readonly beginSideEffect?: (body: { plan?: ActionPlan } & Record<string, unknown>) => Promise<void>;
+  /** The shared kill switch, checked (with writesAllowed) right before each write. */
+  readonly killSwitchOn?: () => Promise<boolean>;
 }
 
 /** Why a person is paged: a held decision (inconclusive verification, a revert that could not run). */
@@ -40,10 +48,11 @@ export interface ActionExecutorOptions {
   readonly bakeTimeMs?: Readonly<Record<string, number>>;
   /** How many times a 409 (conflict) leads to re-read, re-check and re-plan (default 3). */
   readonly maxConflictRetries?: number;
+  /** Told every conclusive verification (the circuit breaker counts failures). Failures of the hook are swallowed. */
+  readonly onVerification?: (decision: Decision, ok: boolean) => Promise<void>;
 }
 
-/** Not yet in AuditKind (src/audit/types.ts): the lead adds `| 'action.held'` there; the SQL store takes any kind. */
-const ACTION_HELD = 'action.held' as unknown as AuditKind;
+const ACTION_HELD: AuditKind = 'action.held';
 
 const NAMESPACE_REF = { group: '', version: 'v1', resource: 'namespaces', namespace: '' } as const;
 
@@ -119,6 +128,7 @@ export class ActionExecutor {
     }
 
     let plan: ActionPlan | undefined;
+    let sideEffectBegun = false;
     for (let round = 0; ; round++) {
       try {
         plan = await action.plan(spec.target, params, { evidence: decision.evidence, ...(ownership === undefined ? {} : { ownership }) });
@@ -132,15 +142,26 @@ export class ActionExecutor {
           return { outcome: 'planned', dryRun: true, plan };
         }
         // Promise 11: checked right before the write.
-        if (!this.writesAllowed()) {
+        if (!(await this.mayWrite(ctx))) {
           await this.audit(base, 'decision.suppressed', { action: spec, plan, reason: 'kill_switch', detail: 'the kill switch is on: nothing was written' });
           return { outcome: 'noop', dryRun: false, plan, error: { code: 'kill_switch', message: 'the kill switch is on: nothing was written', retryable: false } };
         }
-        await this.audit(base, 'action.executing', { action: spec, ownership, plan, round });
+        const executing = { action: spec, ownership, plan, round };
+        if (ctx.beginSideEffect !== undefined && !sideEffectBegun) {
+          try {
+            await ctx.beginSideEffect(stripUndefined(executing));
+          } catch (err) {
+            throw new Passthrough(err);
+          }
+          sideEffectBegun = true;
+        } else {
+          await this.audit(base, 'action.executing', executing);
+        }
         plan = await action.execute(spec.target, plan);
         await this.audit(base, 'action.executed', { action: spec, ownership, plan, atMs: this.clock.nowMs() });
         break;
       } catch (err) {
+        if (err instanceof Passthrough) throw err.inner;
         if (isAppError(err) && err.code === 'conflict') {
           if (round >= this.maxConflictRetries) {
             return this.fail(decision, base, 'execute', err, plan, { conflicts: round + 1, note: 'gave up after repeated conflicts' });
@@ -168,6 +189,7 @@ export class ActionExecutor {
       outcome = 'inconclusive';
       verifyError = errorMessage(err);
     }
+    if (outcome !== 'inconclusive') await this.options.onVerification?.(decision, outcome === 'ok').catch(() => undefined);
     if (outcome === 'ok') {
       await this.audit(base, 'action.verified', { action: spec, plan, verification: 'ok', bakeMs });
       return { outcome: 'verified', dryRun: false, plan };
@@ -176,13 +198,18 @@ export class ActionExecutor {
       const detail = verifyError ?? (this.options.probe ? 'insufficient evidence to verify the action' : 'no signal probe is configured');
       return this.hold(decision, base, plan, 'verification_inconclusive', detail);
     }
-    return this.revert(decision, base, action, plan);
+    return this.revert(decision, ctx, base, action, plan);
   }
 
-  private async revert(decision: Decision, base: Base, action: Action, plan: ActionPlan): Promise<ActionResult> {
+  private async mayWrite(ctx: ExecuteContext): Promise<boolean> {
+    if (!this.writesAllowed()) return false;
+    return ctx.killSwitchOn === undefined ? true : !(await ctx.killSwitchOn());
+  }
+
+  private async revert(decision: Decision, ctx: ExecuteContext, base: Base, action: Action, plan: ActionPlan): Promise<ActionResult> {
     const spec = decision.action;
     for (let round = 0; ; round++) {
-      if (!this.writesAllowed()) {
+      if (!(await this.mayWrite(ctx))) {
         return this.hold(decision, base, plan, 'revert_blocked', 'verification failed but the kill switch is on: the revert was not written');
       }
       try {
@@ -244,6 +271,13 @@ export class ActionExecutor {
       body: { action: decision.action, error },
     });
     return { outcome: 'failed', dryRun: decision.dryRun, error };
+  }
+}
+
+/** Carries an error out of the conflict/failure handling untouched (the ledger's ClaimLostError). */
+class Passthrough extends Error {
+  constructor(readonly inner: unknown) {
+    super('passthrough');
   }
 }
 

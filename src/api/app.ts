@@ -1,20 +1,38 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
-import { AppError } from '../lib/errors.js';
-import type { AuditKind, AuditStore } from '../audit/types.js';
+import type { AuditStore } from '../audit/types.js';
 import type { DecisionStore } from '../policy/decision-store.js';
-import type { DecisionStatus } from '../domain/types.js';
 import type { Logger } from '../telemetry/logger.js';
-import { errorHandler, intParam, notFound } from './errors.js';
+import type { Sql } from '../store/db.js';
+import type { Clock } from '../lib/clock.js';
 import type { Anomaly, Incident } from '../domain/types.js';
+import { Authenticator } from '../auth/authenticator.js';
+import type { ApprovalGate } from '../approvals/gate.js';
+import type { SlackInteractions } from '../notify/slack-interactions.js';
+import { errorHandler, notFound } from './errors.js';
+import { apiRateLimiter, cors, remoteWriteGuard, requireRole, type RateLimitConfig } from './auth-middleware.js';
+import type { RouteDef } from './route-table.js';
+import { coreRoutes } from './routes/core.js';
+import { readRoutes } from './routes/read.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { auditRoutes } from './routes/audit.js';
+import { killSwitchRoutes, type KillSwitchPort } from './routes/killswitch.js';
+import { slackRoutes } from './routes/slack.js';
+import { ingestRoutes, type IngestRouteDeps } from './routes/ingest.js';
+import { uiRouter } from '../ui/serve.js';
 
 export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<void>;
 }
 
-export interface AppDeps {
+export interface SeriesPoints {
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+export interface AppDeps extends IngestRouteDeps {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly readiness: readonly ReadinessCheck[];
@@ -24,84 +42,72 @@ export interface AppDeps {
   readonly decisions: DecisionStore;
   readonly audit: AuditStore;
   readonly readinessTimeoutMs?: number;
+  /** SQL handle for audit search filters (time, target, actor) and export. Without it: kind/decision/incident only. */
+  readonly sql?: Sql;
+  /** Default: no credentials configured → anonymous viewer (read-only). */
+  readonly auth?: Authenticator;
+  /** sha256 hex of the bearer token remote_write must carry; unset = unauthenticated. */
+  readonly remoteWriteTokenSha256?: string;
+  readonly rateLimit?: RateLimitConfig;
+  /** Exact origins allowed by CORS; empty/unset = CORS off. */
+  readonly corsOrigins?: readonly string[];
+  readonly approvals?: ApprovalGate;
+  readonly killSwitch?: KillSwitchPort;
+  /** The points of one series (SeriesStore.window), for incident plots. */
+  readonly seriesWindow?: (seriesKey: string) => SeriesPoints | undefined;
+  readonly slack?: SlackInteractions;
+  /** Serve the web page at / (default true). */
+  readonly ui?: boolean;
+  readonly clock?: Clock;
 }
 
-const DECISION_STATUSES = new Set<DecisionStatus>(['proposed', 'suppressed', 'shadow', 'pending_approval', 'approved', 'rejected', 'expired', 'queued', 'executing', 'executed', 'verified', 'reverted', 'held', 'failed']);
+/** Every API route of the app, in one table: the router and the OpenAPI document are built from it. */
+export function routeTable(deps: AppDeps): RouteDef[] {
+  return [...coreRoutes(deps), ...readRoutes(deps), ...approvalRoutes(deps), ...auditRoutes(deps), ...killSwitchRoutes(deps), ...slackRoutes(deps), ...ingestRoutes(deps)];
+}
 
 /** The HTTP surface, built from its dependencies; the caller decides where it listens. */
 export function createApp(deps: AppDeps): Express {
+  const auth = deps.auth ?? new Authenticator({ tokens: [] });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  app.use(helmet());
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          'font-src': ["'self'"],
+          'object-src': ["'none'"],
+          'base-uri': ["'none'"],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+        },
+      },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) app.use(cors(deps.corsOrigins));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(deps.readiness.map((c) => runCheck(c, deps.readinessTimeoutMs ?? 2000)));
-    const ready = results.every((r) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', deps.registry.contentType);
-    res.send(await deps.registry.metrics());
-  });
-
-  app.post('/api/v1/write', deps.remoteWrite);
-
-  app.get('/api/v1/anomalies', (req, res) => {
-    const limit = intParam(req.query.limit, 'limit', { min: 1, max: 1000 }) ?? 100;
-    res.json({ anomalies: deps.anomalies(limit) });
-  });
-  app.get('/api/v1/incidents', (_req, res) => {
-    res.json({ incidents: deps.incidents() });
-  });
-  app.get('/api/v1/decisions', async (req, res) => {
-    const limit = intParam(req.query.limit, 'limit', { min: 1, max: 1000 }) ?? 100;
-    const status = req.query.status;
-    if (status !== undefined && !DECISION_STATUSES.has(status as DecisionStatus)) {
-      throw new AppError('bad_parameter', `status must be one of ${[...DECISION_STATUSES].join(', ')}`, { httpStatus: 400 });
-    }
-    res.json({ decisions: await deps.decisions.list({ limit, ...(status ? { status: status as DecisionStatus } : {}) }) });
-  });
-  app.get('/api/v1/decisions/:id', async (req, res) => {
-    const decision = await deps.decisions.get(req.params.id);
-    if (!decision) throw new AppError('not_found', `no decision ${req.params.id}`, { httpStatus: 404 });
-    res.json(decision);
-  });
-  app.get('/api/v1/audit', async (req, res) => {
-    const limit = intParam(req.query.limit, 'limit', { min: 1, max: 1000 }) ?? 100;
-    const afterSeq = intParam(req.query.after_seq, 'after_seq', { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-    const records = await deps.audit.list({
-      limit,
-      ...(afterSeq !== undefined ? { afterSeq } : {}),
-      ...(str(req.query.kind) ? { kind: str(req.query.kind) as AuditKind } : {}),
-      ...(str(req.query.decision_id) ? { decisionId: str(req.query.decision_id)! } : {}),
-      ...(str(req.query.incident_id) ? { incidentId: str(req.query.incident_id)! } : {}),
-    });
-    res.json({ records, next_after_seq: records.length === limit ? records[records.length - 1]!.seq : null });
-  });
-
+  const limiter = apiRateLimiter(deps.rateLimit ?? { windowMs: 60_000, limit: 600 });
+  const routes = routeTable(deps);
+  for (const r of routes) {
+    const chain: RequestHandler[] = [];
+    if (r.rateLimited) chain.push(limiter);
+    if (r.access === 'remote_write') chain.push(remoteWriteGuard(deps.remoteWriteTokenSha256));
+    else if (r.access !== 'public' && r.access !== 'slack') chain.push(requireRole(auth, r.access));
+    if (r.json) chain.push(express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] }));
+    chain.push(...r.handlers);
+    app[r.method](r.path, ...chain);
+  }
+  if (deps.ui ?? true) app.use(uiRouter());
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;
-}
-
-async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<{ name: string; ok: boolean; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      c.check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { name: c.name, ok: true };
-  } catch (err) {
-    return { name: c.name, ok: false, error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,6 +4,7 @@ import type { TargetRef } from '../domain/types.js';
 export type AuditKind =
   | 'anomaly'
   | 'incident.opened'
+  | 'incident.updated'
   | 'incident.resolved'
   | 'decision.proposed'
   | 'decision.suppressed'
@@ -17,6 +18,7 @@ export type AuditKind =
   | 'action.executed'
   | 'action.verified'
   | 'action.reverted'
+  | 'action.held'
   | 'action.failed'
   | 'killswitch'
   | 'config.reload';

@@ -17,7 +17,7 @@ const ENV_ALIASES: Record<string, string[]> = {
 };
 
 /** AIOPSD_* variables read elsewhere (tests, tooling), not config. */
-const ENV_NOT_CONFIG = new Set(['AIOPSD_SHARED_DIR', 'AIOPSD_CONFIG']);
+const ENV_NOT_CONFIG = new Set(['AIOPSD_SHARED_DIR', 'AIOPSD_CONFIG', 'AIOPSD_TOKEN', 'AIOPSD_URL']);
 
 export class ConfigError extends AppError {
   constructor(
@@ -188,6 +188,10 @@ export function redactConfig(config: Config): Config {
   if (copy.redis.url) copy.redis.url = redactUrl(copy.redis.url);
   if (copy.database.url) copy.database.url = redactUrl(copy.database.url);
   if (copy.audit.checkpointKey) copy.audit.checkpointKey = '<redacted>';
+  if (copy.ingest.alertmanager.token) copy.ingest.alertmanager.token = '<redacted>';
+  const slack = copy.slack as Record<string, unknown>;
+  for (const key of ['botToken', 'signingSecret', 'appToken']) if (slack[key]) slack[key] = '<redacted>';
+  for (const hook of copy.webhooks as unknown as Array<Record<string, unknown>>) if (hook.secret) hook.secret = '<redacted>';
   return copy;
 }
 

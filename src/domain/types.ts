@@ -49,6 +49,27 @@ export interface Anomaly {
   readonly modelVersion: string;
 }
 
+/** One Alertmanager alert (webhook payload v4), kept as evidence on the incident of its service. */
+export interface AlertEvidence {
+  readonly receiver: string;
+  readonly groupKey: string;
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  readonly alertname: string;
+  /** `service`, `service_name`, `job` or `app` label, when present. */
+  readonly service: string | undefined;
+  readonly severity: string | undefined;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly startsAtMs: number;
+  /** Undefined for a firing alert without an end (Alertmanager sends 0001-01-01T00:00:00Z). */
+  readonly endsAtMs: number | undefined;
+  readonly generatorURL: string;
+  readonly externalURL: string;
+  /** When aiopsd received it. */
+  readonly receivedAtMs: number;
+}
+
 export type IncidentStatus = 'open' | 'resolved';
 
 export interface Incident {
@@ -64,6 +85,8 @@ export interface Incident {
   readonly score: number;
   /** The most recent anomalies, newest last (bounded). */
   readonly anomalies: readonly Anomaly[];
+  /** Alertmanager alerts about the same service, newest last (bounded). */
+  readonly alerts?: readonly AlertEvidence[];
 }
 
 /** A Kubernetes object an action changes. */

@@ -1,7 +1,7 @@
 import type { Sql } from '../store/db.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
-import type { AuditActor } from '../audit/types.js';
+import type { AuditActor, AuditEntry } from '../audit/types.js';
 
 export interface KillSwitchState {
   readonly on: boolean;
@@ -10,6 +10,9 @@ export interface KillSwitchState {
   readonly actor: AuditActor | undefined;
   readonly reason: string;
   readonly updatedAtMs: number | undefined;
+  /** Same as actor.id / updatedAtMs, in the shape the API's KillSwitchPort reads. */
+  readonly by?: string;
+  readonly atMs?: number;
 }
 
 export interface KillSwitchOptions {
@@ -17,6 +20,8 @@ export interface KillSwitchOptions {
   readonly forcedOn?: boolean;
   /** Called after every successful set() (the caller audits it and pauses/resumes the queue). */
   readonly onChange?: (state: KillSwitchState) => void | Promise<void>;
+  /** When given, set() writes the 'killswitch' audit record (actor, reason, before/after). */
+  readonly auditor?: { record(entry: AuditEntry): Promise<unknown> };
 }
 
 interface Row {
@@ -33,6 +38,7 @@ interface Row {
  */
 export class KillSwitch {
   private readonly forcedOn: boolean;
+  private lastKnown: { on: boolean; atMs: number } | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -45,11 +51,13 @@ export class KillSwitch {
   async get(): Promise<KillSwitchState> {
     const { rows } = await this.sql.query<Row>('select is_on, actor, reason, updated_at_ms from kill_switch where id = 1');
     const r = rows[0];
+    this.lastKnown = { on: this.forcedOn || (r?.is_on ?? false), atMs: Date.now() };
     const stored = r
       ? { on: r.is_on, actor: (typeof r.actor === 'string' ? JSON.parse(r.actor) : r.actor) as AuditActor, reason: r.reason, updatedAtMs: Number(r.updated_at_ms) }
       : { on: false, actor: undefined, reason: '', updatedAtMs: undefined };
-    if (this.forcedOn) return { ...stored, on: true, forced: true, reason: stored.on ? stored.reason : 'forced on by config (guardrails.killSwitch: true)' };
-    return { ...stored, forced: false };
+    const extra = { ...(stored.actor && { by: stored.actor.id }), ...(stored.updatedAtMs !== undefined && { atMs: stored.updatedAtMs }) };
+    if (this.forcedOn) return { ...stored, ...extra, on: true, forced: true, reason: stored.on ? stored.reason : 'forced on by config (guardrails.killSwitch: true)' };
+    return { ...stored, ...extra, forced: false };
   }
 
   /** Fail closed: when the state cannot be read, nothing may run. */
@@ -62,19 +70,31 @@ export class KillSwitch {
     }
   }
 
-  async set(on: boolean, actor: AuditActor, reason: string): Promise<KillSwitchState> {
+  /**
+   * Synchronous view for callers that cannot await (ActionExecutor's writesAllowed): the state from the
+   * last read, which a KillSwitchQueuePauser refreshes every interval. Fails closed: ON when never
+   * read, or when the last read is older than `maxAgeMs`. Prefer `await isOn()` right before a write.
+   */
+  isOnCached(maxAgeMs = 5000): boolean {
+    if (this.forcedOn) return true;
+    if (!this.lastKnown || Date.now() - this.lastKnown.atMs > maxAgeMs) return true;
+    return this.lastKnown.on;
+  }
+
+  async set(on: boolean, actor: AuditActor, reason: string): Promise<void> {
     if (!on && this.forcedOn) {
       throw new AppError('kill_switch_forced', 'the kill switch is forced on by configuration (guardrails.killSwitch: true); change the config to turn it off', { httpStatus: 409 });
     }
     if (reason.trim() === '') throw new AppError('invalid_reason', 'a reason is required to flip the kill switch', { httpStatus: 400 });
+    const before = await this.get().catch(() => undefined);
     await this.sql.query(
       `insert into kill_switch (id, is_on, actor, reason, updated_at_ms) values (1, $1, $2::jsonb, $3, $4)
        on conflict (id) do update set is_on = excluded.is_on, actor = excluded.actor, reason = excluded.reason, updated_at_ms = excluded.updated_at_ms`,
       [on, JSON.stringify(actor), reason, this.clock.nowMs()],
     );
     const state = await this.get();
+    await this.options.auditor?.record({ kind: 'killswitch', actor, body: { reason, before: { on: before?.on ?? null }, after: { on: state.on }, forced: state.forced } });
     await this.options.onChange?.(state);
-    return state;
   }
 }
 

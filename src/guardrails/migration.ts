@@ -3,10 +3,12 @@ import type { Migration } from '../store/migrate.js';
 /**
  * Shared guardrail state and the execution ledger (one migration so it slots in as one version).
  * Every replica reads and writes these rows, so cooldowns, the rate limit, the kill switch and the
- * circuit breaker hold across replicas and restarts.
+ * circuit breaker hold across replicas and restarts. The lead appends it with the next free version
+ * (after DECISIONS_MIGRATION, version 2).
  */
-export const GUARDRAILS_MIGRATION: Migration = {
-  version: 3,
+export function guardrailsMigration(version: number): Migration {
+  return {
+  version,
   name: 'guardrails_and_execution_ledger',
   statements: [
     `create table if not exists policy_cooldowns (
@@ -52,9 +54,14 @@ export const GUARDRAILS_MIGRATION: Migration = {
       state text not null,
       side_effect_started boolean not null default false,
       side_effect_at_ms bigint,
+      lease_until_ms bigint not null,
       outcome text,
       updated_at_ms bigint not null
     )`,
     'create index if not exists execution_ledger_state_idx on execution_ledger (state)',
+    // Risk and approval travel with the decision so a worker can tell an auto-run from an approved one.
+    `alter table decisions add column if not exists risk text not null default 'low'`,
+    'alter table decisions add column if not exists requires_approval boolean not null default false',
   ],
-};
+  };
+}

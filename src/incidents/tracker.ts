@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import type { Anomaly, Incident } from '../domain/types.js';
+import type { AlertEvidence, Anomaly, Incident } from '../domain/types.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 export interface IncidentTrackerOptions {
@@ -11,6 +11,7 @@ export interface IncidentTrackerOptions {
 export type IncidentEvent =
   | { readonly type: 'opened'; readonly incident: Incident; readonly anomaly: Anomaly }
   | { readonly type: 'updated'; readonly incident: Incident; readonly anomaly: Anomaly }
+  | { readonly type: 'alert'; readonly incident: Incident; readonly alert: AlertEvidence; readonly opened: boolean }
   | { readonly type: 'resolved'; readonly incident: Incident };
 
 /**
@@ -59,6 +60,36 @@ export class IncidentTracker {
     };
     this.open.set(groupKey, incident);
     return { type: 'updated', incident, anomaly };
+  }
+
+  /**
+   * An Alertmanager alert joins the open incident of its service as evidence; a firing alert with no
+   * open incident opens one (score 0: alerts carry no anomaly score). A resolved alert with no open
+   * incident changes nothing.
+   */
+  attachAlert(alert: AlertEvidence): IncidentEvent | undefined {
+    const groupKey = alert.service ?? `alert:${alert.alertname}`;
+    const current = this.open.get(groupKey);
+    if (!current && alert.status === 'resolved') return undefined;
+    this.lastActivityMs.set(groupKey, this.clock.nowMs());
+    const base: Incident = current ?? {
+      id: newId('inc'),
+      groupKey,
+      service: alert.service,
+      status: 'open',
+      openedAtMs: alert.startsAtMs,
+      lastAnomalyAtMs: alert.startsAtMs,
+      resolvedAtMs: undefined,
+      score: 0,
+      anomalies: [],
+    };
+    const incident: Incident = { ...base, alerts: [...(base.alerts ?? []), alert].slice(-this.options.maxAnomaliesPerIncident) };
+    this.open.set(groupKey, incident);
+    if (!current) {
+      this.metrics.incidents.inc({ event: 'opened' });
+      this.metrics.incidentsOpen.set(this.open.size);
+    }
+    return { type: 'alert', incident, alert, opened: !current };
   }
 
   /** Resolve incidents that have been quiet long enough. Uses the clock, not sample timestamps. */

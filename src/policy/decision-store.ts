@@ -1,5 +1,5 @@
 import type { Sql } from '../store/db.js';
-import type { ActionResult, ActionSpec, Anomaly, Decision, DecisionStatus } from '../domain/types.js';
+import type { ActionResult, ActionSpec, Anomaly, Decision, DecisionStatus, Risk } from '../domain/types.js';
 
 export interface DecisionQuery {
   readonly status?: DecisionStatus;
@@ -16,9 +16,9 @@ export class DecisionStore {
 
   async insert(d: Decision): Promise<void> {
     await this.sql.query(
-      `insert into decisions (id, incident_id, rule, status, dry_run, created_at_ms, updated_at_ms, action, evidence, reason)
-       values ($1,$2,$3,$4,$5,$6,$6,$7,$8,$9) on conflict (id) do nothing`,
-      [d.id, d.incidentId, d.rule, d.status, d.dryRun, d.createdAtMs, JSON.stringify(d.action), JSON.stringify(d.evidence), d.reason ?? null],
+      `insert into decisions (id, incident_id, rule, status, dry_run, created_at_ms, updated_at_ms, action, evidence, reason, risk, requires_approval)
+       values ($1,$2,$3,$4,$5,$6,$6,$7,$8,$9,$10,$11) on conflict (id) do nothing`,
+      [d.id, d.incidentId, d.rule, d.status, d.dryRun, d.createdAtMs, JSON.stringify(d.action), JSON.stringify(d.evidence), d.reason ?? null, d.risk ?? 'low', d.requiresApproval ?? false],
     );
   }
 
@@ -26,7 +26,10 @@ export class DecisionStore {
     await this.sql.query('update decisions set status = $2, updated_at_ms = $3, reason = coalesce($4, reason) where id = $1', [id, status, nowMs, reason ?? null]);
   }
 
-  /** queued → executing, atomically. Returns the decision when this caller won the claim. */
+  /**
+   * queued → executing, atomically. Returns the decision when this caller won the claim.
+   * @deprecated the worker claims through ExecutionLedger.claim (ledger row in the same transaction).
+   */
   async claim(id: string, nowMs: number): Promise<Decision | undefined> {
     const { rows } = await this.sql.query<DecisionRow>(
       `update decisions set status = 'executing', updated_at_ms = $2 where id = $1 and status = 'queued' returning *`,
@@ -50,6 +53,15 @@ export class DecisionStore {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
+  /** Decisions in any of `statuses`, newest first (the dead-letter view uses failed + held). */
+  async listByStatuses(statuses: readonly DecisionStatus[], limit = 100): Promise<Decision[]> {
+    const { rows } = await this.sql.query<DecisionRow>('select * from decisions where status = any($1::text[]) order by updated_at_ms desc, id limit $2', [
+      statuses,
+      Math.min(Math.max(limit, 1), 1000),
+    ]);
+    return rows.map(fromRow);
+  }
+
   async list(query: DecisionQuery = {}): Promise<Decision[]> {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
     const { rows } = query.status
@@ -59,7 +71,7 @@ export class DecisionStore {
   }
 }
 
-interface DecisionRow {
+export interface DecisionRow {
   id: string;
   incident_id: string;
   rule: string;
@@ -70,10 +82,18 @@ interface DecisionRow {
   evidence: Anomaly[] | string;
   result: ActionResult | string | null;
   reason: string | null;
+  /** Present once the guardrails migration ran. */
+  risk?: Risk | null;
+  requires_approval?: boolean | null;
+  updated_at_ms?: string | number;
 }
 
 function json<T>(v: T | string): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : v;
+}
+
+export function decisionFromRow(r: DecisionRow): Decision {
+  return fromRow(r);
 }
 
 function fromRow(r: DecisionRow): Decision {
@@ -86,6 +106,8 @@ function fromRow(r: DecisionRow): Decision {
     createdAtMs: Number(r.created_at_ms),
     action: json(r.action),
     evidence: json(r.evidence),
+    ...(r.risk != null && { risk: r.risk }),
+    ...(r.requires_approval != null && { requiresApproval: r.requires_approval }),
   };
   if (r.reason !== null) d.reason = r.reason;
   if (r.result !== null) d.result = json(r.result);

@@ -28,7 +28,7 @@ const ruleSchema = z
         metric_re: regex.optional(),
         labels: z.record(z.string(), labelMatcher).default({}),
         'score>=': z.number().min(0).max(1).default(0.9),
-        forMs: z.number().int().min(0).default(0),
+        forMs: z.number().int().min(0).optional(),
       })
       .strict()
       .refine((w) => !(w.metric !== undefined && w.metric_re !== undefined), { message: 'use either metric or metric_re, not both' }),
@@ -39,7 +39,7 @@ const ruleSchema = z
         params: z.record(z.string(), z.unknown()).default({}),
       })
       .strict(),
-    risk: z.enum(['low', 'high']).default('low'),
+    risk: z.enum(['low', 'high']).optional(),
     approval: z.object({ required: z.boolean() }).strict().optional(),
     cooldownMs: z.number().int().min(0).optional(),
     shadow: z.boolean().default(false),
@@ -112,7 +112,7 @@ function compiles(source: string): boolean {
 
 /** Whether decisions of this rule need a person: explicit, else implied by high risk. */
 export function ruleRequiresApproval(rule: PolicyRule): boolean {
-  return rule.approval?.required ?? rule.risk === 'high';
+  return rule.approval?.required ?? (rule.risk ?? 'low') === 'high';
 }
 
 export class PolicyError extends AppError {
@@ -140,7 +140,14 @@ export function parsePolicy(text: string, source = 'policy'): PolicyFile {
   if (doc.errors.length > 0) {
     throw new PolicyError(source, doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`));
   }
-  const result = policyFileSchema.safeParse(doc.toJS() ?? {});
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // e.g. an alias to an undefined anchor, or an alias bomb
+    throw new PolicyError(source, [`line ?: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const result = policyFileSchema.safeParse(js ?? {});
   if (!result.success) {
     throw new PolicyError(
       source,

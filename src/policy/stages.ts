@@ -297,3 +297,41 @@ export class CircuitBreakerStage implements PolicyStage {
     return { kept, dropped: [], checks: decisions.map((d) => ({ stage: this.name, decisionId: d.id, result: d.dryRun ? 'pass' : 'require_approval', observed: 'open', limit: 'closed', detail: reason })) };
   }
 }
+
+/** In-process cooldown (one replica, no database): the engine's default when no stages are given. */
+export class MemoryCooldownStage implements PolicyStage {
+  readonly name = 'cooldown';
+  private readonly lastAtMs = new Map<string, { atMs: number; previous: number | undefined; id: string }>();
+
+  constructor(
+    private readonly defaultCooldownMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  async apply(decisions: readonly Decision[], ctx: StageContext): Promise<StageResult> {
+    const kept: Decision[] = [];
+    const out: SuppressedDecision[] = [];
+    const nowMs = this.clock.nowMs();
+    for (const decision of decisions) {
+      const key = targetActionKey(decision) + (decision.dryRun ? '|dry-run' : '');
+      const cooldownMs = ctx.ruleByName(decision.rule)?.cooldownMs ?? this.defaultCooldownMs;
+      const last = this.lastAtMs.get(key)?.atMs;
+      if (last !== undefined && nowMs - last < cooldownMs) {
+        const leftS = Math.ceil((cooldownMs - (nowMs - last)) / 1000);
+        out.push(dropped(decision, 'cooldown', `last decision for ${key} was ${Math.round((nowMs - last) / 1000)}s ago; cooldown ${cooldownMs / 1000}s (${leftS}s left)`, nowMs - last, cooldownMs));
+        continue;
+      }
+      this.lastAtMs.set(key, { atMs: nowMs, previous: last, id: decision.id });
+      kept.push(decision);
+    }
+    return { kept, dropped: out, checks: out.map(drop) };
+  }
+
+  async release(decision: Decision): Promise<void> {
+    const key = targetActionKey(decision) + (decision.dryRun ? '|dry-run' : '');
+    const e = this.lastAtMs.get(key);
+    if (e?.id !== decision.id) return;
+    if (e.previous === undefined) this.lastAtMs.delete(key);
+    else this.lastAtMs.set(key, { atMs: e.previous, previous: undefined, id: '' });
+  }
+}

@@ -16,6 +16,15 @@ export interface RemediationJobData {
   readonly decisionId: string;
 }
 
+export interface FailedJob {
+  readonly jobId: string;
+  readonly decisionId: string;
+  readonly action: string;
+  readonly attemptsMade: number;
+  readonly failedReason: string;
+  readonly finishedOnMs: number | undefined;
+}
+
 /** Producer side of the BullMQ queue. The job id is the decision id, so an enqueue is idempotent while the job is stored. */
 export class RemediationQueue {
   readonly queue: Queue<RemediationJobData>;
@@ -47,6 +56,34 @@ export class RemediationQueue {
       if (err instanceof AppError) throw err;
       throw new AppError('queue_unavailable', `could not enqueue decision ${decision.id}: ${errorMessage(err)}`, { retryable: true, httpStatus: 503, cause: err });
     });
+  }
+
+  /** Global pause (every worker on every replica stops taking jobs): the kill switch uses it. */
+  async pause(): Promise<void> {
+    await this.queue.pause();
+  }
+
+  async resume(): Promise<void> {
+    await this.queue.resume();
+  }
+
+  async isPaused(): Promise<boolean> {
+    return this.queue.isPaused();
+  }
+
+  /** Jobs in BullMQ's failed set (newest first): one half of the dead-letter view. */
+  async failedJobs(limit = 100): Promise<FailedJob[]> {
+    const jobs = await this.queue.getFailed(0, Math.max(0, limit - 1));
+    return jobs
+      .filter((j): j is NonNullable<typeof j> => j !== undefined && j !== null)
+      .map((j) => ({
+        jobId: j.id ?? j.data.decisionId,
+        decisionId: j.data.decisionId,
+        action: j.name,
+        attemptsMade: j.attemptsMade,
+        failedReason: j.failedReason ?? '',
+        finishedOnMs: j.finishedOn,
+      }));
   }
 
   async counts(): Promise<Record<string, number>> {

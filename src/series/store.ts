@@ -3,12 +3,23 @@ import { seriesKey, serviceOf } from '../domain/labels.js';
 import type { AppendResult, Labels, Sample, SampleSink } from '../domain/types.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { AppError } from '../lib/errors.js';
+import { StringInterner } from './intern.js';
 
 export interface SeriesStoreOptions {
   readonly windowPoints: number;
   readonly maxSeries: number;
+  /** A series with no sample for this long is dropped by sweep(). */
   readonly staleAfterMs: number;
+  /** A series with no sample for this long is "stale" (insufficient data). Default min(staleAfterMs, 2 min). */
+  readonly staleGapMs?: number;
+  /** Series with fewer points are "insufficient data". Default 20. */
+  readonly minPoints?: number;
+  /** Logs refused series at most once per this interval. Default 60 s. */
+  readonly refusedLogIntervalMs?: number;
 }
+
+/** ok: enough recent points to score; otherwise why it cannot be scored yet. */
+export type SeriesState = 'ok' | 'insufficient_data' | 'stale' | 'ended';
 
 /** What callers may read about one series. */
 export interface SeriesView {
@@ -22,12 +33,17 @@ export interface SeriesView {
   readonly ended: boolean;
 }
 
-/** One series: timestamps and values in two parallel ring buffers. */
+const INITIAL_CAPACITY = 8;
+
+/**
+ * One series: timestamps and values in two parallel ring buffers (Float64Array). Buffers start
+ * small and double up to `windowPoints`, so a series that has seen few points costs little.
+ */
 class SeriesEntry implements SeriesView {
   readonly metric: string;
   readonly service: string | undefined;
-  readonly values: Float64Array;
-  readonly timestamps: Float64Array;
+  values: Float64Array;
+  timestamps: Float64Array;
   head = 0; // next write position
   points = 0;
   lastTimestampMs = -Infinity;
@@ -38,38 +54,63 @@ class SeriesEntry implements SeriesView {
   constructor(
     readonly key: string,
     readonly labels: Labels,
-    capacity: number,
+    private readonly maxPoints: number,
     nowMs: number,
   ) {
     this.metric = labels.__name__ ?? '';
     this.service = serviceOf(labels);
-    this.values = new Float64Array(capacity);
-    this.timestamps = new Float64Array(capacity);
+    const cap = Math.min(INITIAL_CAPACITY, maxPoints);
+    this.values = new Float64Array(cap);
+    this.timestamps = new Float64Array(cap);
     this.lastSeenAtMs = nowMs;
   }
 
   push(timestampMs: number, value: number): void {
+    if (this.points === this.values.length && this.values.length < this.maxPoints) this.grow();
     this.values[this.head] = value;
     this.timestamps[this.head] = timestampMs;
     this.head = (this.head + 1) % this.values.length;
     if (this.points < this.values.length) this.points++;
     this.lastTimestampMs = timestampMs;
   }
+
+  /** Full buffer below the window size: double it, oldest first. */
+  private grow(): void {
+    const cap = Math.min(this.maxPoints, this.values.length * 2);
+    const values = new Float64Array(cap);
+    const timestamps = new Float64Array(cap);
+    const n = this.points;
+    const old = this.values.length;
+    for (let i = 0; i < n; i++) {
+      const j = (this.head + i) % old; // buffer is full: head is the oldest
+      values[i] = this.values[j]!;
+      timestamps[i] = this.timestamps[j]!;
+    }
+    this.values = values;
+    this.timestamps = timestamps;
+    this.head = n;
+  }
 }
 
 /**
  * Bounded in-memory store of recent windows, one ring buffer per series. Re-sent samples
  * (same series, timestamp not newer than the last one) are counted as duplicates and change
- * nothing, so a sender's retry is harmless.
+ * nothing, so a sender's retry is harmless. Label strings are interned. New series beyond
+ * `maxSeries` are refused: counted in aiopsd_series_refused_total and
+ * aiopsd_ingest_dropped_samples_total{reason="series_limit"}, and logged at most once a minute.
  */
 export class SeriesStore implements SampleSink {
   private readonly series = new Map<string, SeriesEntry>();
+  private readonly interner = new StringInterner();
+  private refusedSinceLog = 0;
+  private lastRefusedLogMs = -Infinity;
 
   constructor(
     private readonly options: SeriesStoreOptions,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly source = 'remote_write',
+    private readonly logger?: { warn(obj: object, msg: string): void },
   ) {}
 
   get size(): number {
@@ -106,13 +147,25 @@ export class SeriesStore implements SampleSink {
       entry.dirty = true;
       result.accepted++;
     }
-    this.count(result, nan);
+    this.count(result, nan, nowMs);
     return result;
   }
 
-  private count(result: AppendResult, nan: number): void {
+  private count(result: AppendResult, nan: number, nowMs: number): void {
     if (result.accepted > 0) this.metrics.ingestSamples.inc({ source: this.source }, result.accepted);
-    if (result.refused > 0) this.metrics.ingestDropped.inc({ source: this.source, reason: 'series_limit' }, result.refused);
+    if (result.refused > 0) {
+      this.metrics.ingestDropped.inc({ source: this.source, reason: 'series_limit' }, result.refused);
+      this.refusedSinceLog += result.refused;
+      const every = this.options.refusedLogIntervalMs ?? 60_000;
+      if (nowMs - this.lastRefusedLogMs >= every) {
+        this.logger?.warn(
+          { refusedSamples: this.refusedSinceLog, maxSeries: this.options.maxSeries, active: this.series.size },
+          'series cap reached: samples of new series are refused (raise series.maxSeries or reduce cardinality)',
+        );
+        this.lastRefusedLogMs = nowMs;
+        this.refusedSinceLog = 0;
+      }
+    }
     if (result.duplicate > 0) this.metrics.ingestDropped.inc({ source: this.source, reason: 'duplicate' }, result.duplicate);
     if (nan > 0) this.metrics.ingestDropped.inc({ source: this.source, reason: 'nan' }, nan);
     this.metrics.seriesActive.set(this.series.size);
@@ -126,7 +179,8 @@ export class SeriesStore implements SampleSink {
       this.metrics.seriesRefused.inc();
       return undefined;
     }
-    entry = new SeriesEntry(key, Object.freeze({ ...labels }), this.options.windowPoints, nowMs);
+    const interned = this.interner.labels(labels);
+    entry = new SeriesEntry(key, interned, this.options.windowPoints, nowMs);
     this.series.set(key, entry);
     return entry;
   }
@@ -150,7 +204,25 @@ export class SeriesStore implements SampleSink {
     return this.series.values();
   }
 
-  /** Values (and timestamps) in time order, oldest first; `out` is reused when large enough. */
+  /**
+   * Whether a series can be scored: `ended` (stale marker), `stale` (no sample for staleGapMs),
+   * `insufficient_data` (fewer than minPoints points), else `ok`.
+   */
+  stateOf(view: SeriesView, nowMs = this.clock.nowMs()): SeriesState {
+    if (view.ended) return 'ended';
+    const entry = this.series.get(view.key);
+    const gap = this.options.staleGapMs ?? Math.min(this.options.staleAfterMs, 120_000);
+    if (entry && nowMs - entry.lastSeenAtMs > gap) return 'stale';
+    if (view.points < (this.options.minPoints ?? 20)) return 'insufficient_data';
+    return 'ok';
+  }
+
+  /** True when the series is too short or too old to score (evidence is insufficient, neither healthy nor anomalous). */
+  insufficient(view: SeriesView, nowMs?: number): boolean {
+    return this.stateOf(view, nowMs) !== 'ok';
+  }
+
+  /** Values (and timestamps) in time order, oldest first. */
   window(key: string): { values: Float64Array; timestamps: Float64Array } {
     const entry = this.series.get(key);
     if (!entry) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });

@@ -89,7 +89,7 @@ describe('aiopsd serve on embedded defaults (private redis-server, PGlite)', () 
 });
 
 function spawnServe(args: string[]): ChildProcess {
-  const env = { ...process.env, AIOPSD_LOG_PRETTY: 'false' };
+  const env: NodeJS.ProcessEnv = { ...process.env, AIOPSD_LOG_PRETTY: 'false' };
   delete env.REDIS_URL;
   delete env.DATABASE_URL;
   return spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

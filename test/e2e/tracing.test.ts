@@ -19,7 +19,7 @@ describe('self-tracing', () => {
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
     const tmp = tempDir();
-    const env = { ...process.env, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200', AIOPSD_DETECT_INTERVAL_MS: '200', AIOPSD_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '200', AIOPSD_DETECT_INTERVAL_MS: '200', AIOPSD_LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), 'serve', '--port', '0', '--data-dir', tmp.dir], { cwd: REPO_ROOT, env, stdio: 'ignore' });
     try {

@@ -84,7 +84,7 @@ describe('plan', () => {
   });
 
   it('refuses a target that is not an HPA, and reports a missing HPA as not_found', async () => {
-    expect(await appError(action.plan({ ...TARGET, group: 'apps', resource: 'deployments' }, { minReplicas: 3 }))).toMatchObject({ code: 'invalid_target' });
+    expect(await appError(action.plan({ ...TARGET, group: '', resource: 'services' }, { minReplicas: 3 }))).toMatchObject({ code: 'invalid_target' });
     expect(await appError(action.plan({ ...TARGET, name: 'nope' }, { minReplicas: 3 }))).toMatchObject({ code: 'not_found', retryable: false });
   });
 });

@@ -51,30 +51,30 @@ describe('policy rules', () => {
     expect(() => new PolicyEngine({ rules: badParams.rules, dryRun: true, cooldownMs: 0, actionKinds }, clock)).toThrow(/minReplicas/);
   });
 
-  it('matches, templates the target, and applies the cooldown per (target, action)', () => {
+  it('matches, templates the target, and applies the cooldown per (target, action)', async () => {
     const clock = new ManualClock(10_000);
     const engine = new PolicyEngine({ rules: parsePolicy(GOOD).rules, dryRun: true, cooldownMs: 0, actionKinds }, clock);
-    const first = engine.evaluate(incident, anomaly());
+    const first = await engine.evaluate(incident, anomaly());
     expect(first.proposed).toHaveLength(1);
     expect(first.proposed[0]!.action.target).toEqual({ group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', namespace: 'shop', name: 'checkout' });
     expect(first.proposed[0]!.dryRun).toBe(true);
-    const second = engine.evaluate(incident, anomaly());
+    const second = await engine.evaluate(incident, anomaly());
     expect(second.proposed).toHaveLength(0);
     expect(second.suppressed[0]).toMatchObject({ reason: 'cooldown' });
     clock.advance(1001);
-    expect(engine.evaluate(incident, anomaly()).proposed).toHaveLength(1);
+    expect((await engine.evaluate(incident, anomaly())).proposed).toHaveLength(1);
   });
 
-  it('does not match below the score, on other metrics or labels', () => {
+  it('does not match below the score, on other metrics or labels', async () => {
     const engine = new PolicyEngine({ rules: parsePolicy(GOOD).rules, dryRun: true, cooldownMs: 0, actionKinds }, new ManualClock());
-    expect(engine.evaluate(incident, anomaly({ score: 0.5 })).proposed).toHaveLength(0);
-    expect(engine.evaluate(incident, anomaly({ metric: 'other' })).proposed).toHaveLength(0);
-    expect(engine.evaluate(incident, anomaly({ labels: { service: 'cart' } })).proposed).toHaveLength(0);
+    expect((await engine.evaluate(incident, anomaly({ score: 0.5 }))).proposed).toHaveLength(0);
+    expect((await engine.evaluate(incident, anomaly({ metric: 'other' }))).proposed).toHaveLength(0);
+    expect((await engine.evaluate(incident, anomaly({ labels: { service: 'cart' } }))).proposed).toHaveLength(0);
   });
 
-  it('refuses a target that a label value would turn into an invalid name (no injection)', () => {
+  it('refuses a target that a label value would turn into an invalid name (no injection)', async () => {
     const engine = new PolicyEngine({ rules: parsePolicy(GOOD).rules, dryRun: true, cooldownMs: 0, actionKinds }, new ManualClock());
-    const out = engine.evaluate(incident, anomaly({ service: 'checkout; rm -rf /' }));
+    const out = await engine.evaluate(incident, anomaly({ service: 'checkout; rm -rf /' }));
     expect(out.proposed).toHaveLength(0);
     expect(out.suppressed[0]).toMatchObject({ reason: 'invalid_target' });
   });
