@@ -17,7 +17,12 @@ apt_install() {
 ensure_node_modules() {
   if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "npm ci"
-    npm ci --no-audit --no-fund >&2 || return 1
+    if ! npm ci --no-audit --no-fund >&2; then
+      # Some npm 11 releases refuse a lockfile that omits other platforms' optional packages
+      # (npm/cli#4828 family); npm install resolves the same tree from the lockfile.
+      log "npm ci failed; retrying with npm install"
+      npm install --no-audit --no-fund >&2 || return 1
+    fi
   fi
   if [ ! -f dist/main.js ] || [ -n "$(find src -newer dist/main.js -name '*.ts' -print -quit 2>/dev/null)" ]; then
     log "building dist/"
