@@ -12,9 +12,9 @@ function permuteKeys(value: unknown, rand: () => number): unknown {
     const j = Math.floor(rand() * (i + 1));
     [keys[i], keys[j]] = [keys[j] as string, keys[i] as string];
   }
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = permuteKeys((value as Record<string, unknown>)[k], rand);
-  return out;
+  // fromEntries defines own properties, so a "__proto__" key stays a key (as JSON.parse makes it)
+  // instead of replacing the prototype as `out[k] = v` would.
+  return Object.fromEntries(keys.map((k) => [k, permuteKeys((value as Record<string, unknown>)[k], rand)]));
 }
 
 function seeded(seed: number): () => number {
@@ -136,5 +136,12 @@ describe('hashRecord', () => {
       jobId: 'j', attempt: 0, target: {}, body: { score: 0.98 }, actor: { type: 'person', id: 'a' } })) {
       expect(hashRecord(GENESIS_HASH, { ...fields, [k]: v })).not.toBe(base);
     }
+  });
+});
+
+describe('canonicalJson and a "__proto__" key', () => {
+  it('keeps it as an ordinary key, as JSON.parse does', () => {
+    const parsed = JSON.parse('{"b":1,"__proto__":{"x":2}}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":2},"b":1}');
   });
 });
