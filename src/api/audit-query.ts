@@ -3,9 +3,9 @@
  * kinds, newest-first paging), as read-only SQL on audit_log. Values are always bound parameters.
  */
 import type { Sql } from '../store/db.js';
-import { isoMicros } from '../audit/sql-audit-store.js';
+import { isoMicros, toRecord } from '../audit/sql-audit-store.js';
 import { rowFields, type AuditRow } from '../audit/sql-audit-verify.js';
-import type { AuditKind, AuditRecord } from '../audit/types.js';
+import type { AuditRecord } from '../audit/types.js';
 
 export interface AuditSearch {
   readonly kinds?: readonly string[];
@@ -54,24 +54,5 @@ export async function searchAudit(sql: Sql, q: AuditSearch): Promise<AuditRecord
     `select ${COLUMNS} from audit_log ${where.length ? `where ${where.join(' and ')}` : ''} order by seq ${order} limit ${p(q.limit)}`,
     params,
   );
-  return rows.map(toRecord);
-}
-
-function toRecord(r: AuditRow): AuditRecord {
-  const f = rowFields(r);
-  return {
-    seq: f.seq,
-    id: f.id,
-    ts: f.ts,
-    kind: f.kind as AuditKind,
-    actor: f.actor as AuditRecord['actor'],
-    ...(f.decisionId !== null && { decisionId: f.decisionId }),
-    ...(f.incidentId !== null && { incidentId: f.incidentId }),
-    ...(f.jobId !== null && { jobId: f.jobId }),
-    ...(f.attempt !== null && { attempt: f.attempt }),
-    ...(f.target !== null && { target: f.target as NonNullable<AuditRecord['target']> }),
-    body: f.body as AuditRecord['body'],
-    prevHash: f.prevHash,
-    hash: r.hash,
-  };
+  return rows.map((r) => toRecord(rowFields(r), r.hash));
 }

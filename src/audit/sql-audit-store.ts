@@ -250,7 +250,8 @@ function optText(value: string | undefined, field: string): string | null {
   return value === undefined ? null : text(String(value), field);
 }
 
-function toRecord(f: HashedFields, hash: string): AuditRecord {
+/** A stored row's fields as the AuditRecord callers see (also used by the API's search queries). */
+export function toRecord(f: HashedFields, hash: string): AuditRecord {
   return {
     seq: f.seq,
     id: f.id,

@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 import { configSchema, type Config } from './schema.js';
+import { redactUrl } from '../lib/redact.js';
 
 /**
  * Config is resolved field by field: schema defaults < YAML file < AIOPSD_* environment < CLI flags.
@@ -195,12 +196,3 @@ export function redactConfig(config: Config): Config {
   return copy;
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'REDACTED';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}

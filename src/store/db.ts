@@ -11,6 +11,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { AppError, errorMessage } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact.js';
+
+export { redactUrl };
 
 export interface SqlTx {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
@@ -43,16 +46,6 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Sql> {
     : openPglite(opts.dataDir, schema);
 }
 
-/** The URL with any password replaced by `***`; unparsable input is not echoed at all. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable database url>';
-  }
-}
 
 /** `host:port` of a database URL, for error messages. */
 export function describeEndpoint(url: string): string {
