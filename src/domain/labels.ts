@@ -1,14 +1,55 @@
 import type { Labels } from './types.js';
 
+/** True when JSON.stringify(s) is just `"${s}"`: no quote, backslash, control character or surrogate. */
+function plainJsonString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** JSON.stringify for a string, without the generic serializer on the common (plain) path. */
+export function quoteLabelValue(s: string): string {
+  return plainJsonString(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /** Canonical series key: `name{a="1",b="2"}` with sorted label names, like Prometheus prints it. */
 export function seriesKey(labels: Labels): string {
-  const name = labels.__name__ ?? '';
-  const parts: string[] = [];
-  for (const key of Object.keys(labels).sort()) {
-    if (key === '__name__') continue;
-    parts.push(`${key}=${JSON.stringify(labels[key])}`);
+  const names = Object.keys(labels);
+  let sorted = true;
+  for (let i = 1; i < names.length; i++) {
+    if ((names[i - 1] as string) >= (names[i] as string)) {
+      sorted = false;
+      break;
+    }
   }
-  return `${name}{${parts.join(',')}}`;
+  if (!sorted) names.sort();
+  let body = '';
+  for (const key of names) {
+    if (key === '__name__') continue;
+    body += body === '' ? `${key}=${quoteLabelValue(labels[key] as string)}` : `,${key}=${quoteLabelValue(labels[key] as string)}`;
+  }
+  return `${labels.__name__ ?? ''}{${body}}`;
+}
+
+/**
+ * The same key as {@link seriesKey} from label pairs already sorted by name with no repeated name
+ * (`names[i] < names[i + 1]`; Prometheus sends labels that way), without building an object first.
+ */
+export function seriesKeyFromSortedPairs(names: readonly string[], values: readonly string[], count: number): string {
+  let metric = '';
+  let body = '';
+  for (let i = 0; i < count; i++) {
+    const name = names[i] as string;
+    const value = values[i] as string;
+    if (name === '__name__') {
+      metric = value;
+      continue;
+    }
+    body += body === '' ? `${name}=${quoteLabelValue(value)}` : `,${name}=${quoteLabelValue(value)}`;
+  }
+  return `${metric}{${body}}`;
 }
 
 /** The service a series belongs to: `service`, then `service_name`, `job`, `app`. */

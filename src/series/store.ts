@@ -5,6 +5,31 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { AppError } from '../lib/errors.js';
 import { StringInterner } from './intern.js';
 
+/**
+ * Samples grouped by series, as the remote_write decoders produce them: each series' canonical key
+ * (`seriesKey(labels)`) and labels once, its samples as the range [offsets[i], offsets[i + 1]) of
+ * flat arrays (stale[j] = 1 marks Prometheus's stale marker). Cheaper to store than one Sample per point.
+ */
+export interface SeriesBatch {
+  readonly count: number;
+  readonly keys: readonly string[];
+  readonly labels: readonly Labels[];
+  readonly offsets: ArrayLike<number>;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+  readonly stale: ArrayLike<number>;
+}
+
+/** A SampleSink that also takes a series-grouped batch (same result as append() of the same samples in order). */
+export interface SeriesBatchSink extends SampleSink {
+  appendSeries(batch: SeriesBatch): AppendResult;
+}
+
+/** True when `sink` takes series-grouped batches. */
+export function isSeriesBatchSink(sink: SampleSink): sink is SeriesBatchSink {
+  return typeof (sink as Partial<SeriesBatchSink>).appendSeries === 'function';
+}
+
 export interface SeriesStoreOptions {
   readonly windowPoints: number;
   readonly maxSeries: number;
@@ -34,16 +59,26 @@ export interface SeriesView {
 }
 
 const INITIAL_CAPACITY = 8;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
 
 /**
- * One series: timestamps and values in two parallel ring buffers (Float64Array). Buffers start
- * small and double up to `windowPoints`, so a series that has seen few points costs little.
+ * One series: timestamps and values in two parallel ring buffers. Buffers start small and double up
+ * to `windowPoints`, so a series that has seen few points costs little. Both are stored compactly
+ * while that loses nothing, and widened for good the first time it would:
+ *  - values as Float32 while every value is exactly a float32 (counters, integer gauges, many ratios
+ *    of small integers), else Float64;
+ *  - timestamps as Int32 milliseconds from `tsBase` while they are integers within ±24.8 days of it
+ *    (rebased when they move on), else Float64.
+ * window() returns exactly the values and timestamps that were pushed.
  */
 class SeriesEntry implements SeriesView {
   readonly metric: string;
   readonly service: string | undefined;
-  values: Float64Array;
-  timestamps: Float64Array;
+  values: Float32Array | Float64Array;
+  timestamps: Int32Array | Float64Array;
+  /** Added to Int32 timestamps; 0 (unused) once they are Float64. */
+  tsBase = 0;
   head = 0; // next write position
   points = 0;
   lastTimestampMs = -Infinity;
@@ -60,25 +95,74 @@ class SeriesEntry implements SeriesView {
     this.metric = labels.__name__ ?? '';
     this.service = serviceOf(labels);
     const cap = Math.min(INITIAL_CAPACITY, maxPoints);
-    this.values = new Float64Array(cap);
-    this.timestamps = new Float64Array(cap);
+    this.values = new Float32Array(cap);
+    this.timestamps = new Int32Array(cap);
     this.lastSeenAtMs = nowMs;
   }
 
   push(timestampMs: number, value: number): void {
     if (this.points === this.values.length && this.values.length < this.maxPoints) this.grow();
+    if (this.values instanceof Float32Array && Math.fround(value) !== value) this.values = Float64Array.from(this.values);
+    const ts = this.timestamps;
+    if (ts instanceof Int32Array) {
+      if (this.points === 0) this.tsBase = timestampMs;
+      let offset = timestampMs - this.tsBase;
+      if (!(offset >= INT32_MIN && offset <= INT32_MAX && Number.isInteger(offset) && this.tsBase + offset === timestampMs)) offset = this.rebase(timestampMs);
+      if (this.timestamps instanceof Int32Array) this.timestamps[this.head] = offset;
+      else this.timestamps[this.head] = timestampMs;
+    } else {
+      ts[this.head] = timestampMs;
+    }
     this.values[this.head] = value;
-    this.timestamps[this.head] = timestampMs;
     this.head = (this.head + 1) % this.values.length;
     if (this.points < this.values.length) this.points++;
     this.lastTimestampMs = timestampMs;
   }
 
+  /** Timestamp of ring slot `j`. */
+  timestampAt(j: number): number {
+    const ts = this.timestamps;
+    return ts instanceof Int32Array ? this.tsBase + (ts[j] as number) : (ts[j] as number);
+  }
+
+  /**
+   * `timestampMs` does not fit as an Int32 offset: move the base to it when every stored timestamp
+   * still fits relative to the new base (returns the new offset, 0), else widen to Float64.
+   */
+  private rebase(timestampMs: number): number {
+    const old = this.timestamps as Int32Array;
+    const base = this.tsBase;
+    if (Number.isInteger(timestampMs) && Number.isInteger(base)) {
+      let fits = true;
+      for (let i = 0; i < this.points; i++) {
+        const j = (this.head - 1 - i + 2 * old.length) % old.length;
+        const offset = base + (old[j] as number) - timestampMs;
+        if (offset < INT32_MIN || offset > INT32_MAX) {
+          fits = false;
+          break;
+        }
+      }
+      if (fits) {
+        for (let i = 0; i < this.points; i++) {
+          const j = (this.head - 1 - i + 2 * old.length) % old.length;
+          old[j] = base + (old[j] as number) - timestampMs;
+        }
+        this.tsBase = timestampMs;
+        return 0;
+      }
+    }
+    const wide = new Float64Array(old.length);
+    for (let i = 0; i < old.length; i++) wide[i] = base + (old[i] as number);
+    this.timestamps = wide;
+    this.tsBase = 0;
+    return 0;
+  }
+
   /** Full buffer below the window size: double it, oldest first. */
   private grow(): void {
     const cap = Math.min(this.maxPoints, this.values.length * 2);
-    const values = new Float64Array(cap);
-    const timestamps = new Float64Array(cap);
+    const values = this.values instanceof Float32Array ? new Float32Array(cap) : new Float64Array(cap);
+    const timestamps = this.timestamps instanceof Int32Array ? new Int32Array(cap) : new Float64Array(cap);
     const n = this.points;
     const old = this.values.length;
     for (let i = 0; i < n; i++) {
@@ -99,7 +183,7 @@ class SeriesEntry implements SeriesView {
  * `maxSeries` are refused: counted in aiopsd_series_refused_total and
  * aiopsd_ingest_dropped_samples_total{reason="series_limit"}, and logged at most once a minute.
  */
-export class SeriesStore implements SampleSink {
+export class SeriesStore implements SeriesBatchSink {
   private readonly series = new Map<string, SeriesEntry>();
   private readonly interner = new StringInterner();
   private refusedSinceLog = 0;
@@ -117,44 +201,82 @@ export class SeriesStore implements SampleSink {
     return this.series.size;
   }
 
-  append(samples: readonly Sample[]): AppendResult {
+  /**
+   * A sink that writes into this store and counts its samples under another `source` label
+   * (traces, prometheus, …). The store is the one place that counts accepted and dropped samples.
+   */
+  sinkFor(source: string): SeriesBatchSink {
+    return { append: (samples) => this.append(samples, source), appendSeries: (batch) => this.appendSeries(batch, source) };
+  }
+
+  append(samples: readonly Sample[], source: string = this.source): AppendResult {
     const result: AppendResult = { accepted: 0, refused: 0, duplicate: 0 };
     const nowMs = this.clock.nowMs();
-    let nan = 0;
+    const nan = { n: 0 };
+    // Samples of one series usually share one labels object: its key is computed once per run.
+    let lastLabels: Labels | undefined;
+    let entry: SeriesEntry | undefined;
     for (const sample of samples) {
-      const entry = this.entryFor(sample.labels, nowMs);
-      if (!entry) {
-        result.refused++;
-        continue;
+      if (sample.labels !== lastLabels || entry === undefined) {
+        lastLabels = sample.labels;
+        entry = this.entryFor(seriesKey(sample.labels), sample.labels, nowMs, 1);
+        if (!entry) {
+          result.refused++;
+          continue;
+        }
       }
-      entry.lastSeenAtMs = nowMs;
-      if (sample.timestampMs <= entry.lastTimestampMs) {
-        result.duplicate++;
-        continue;
-      }
-      if (sample.stale) {
-        entry.ended = true;
-        entry.lastTimestampMs = sample.timestampMs;
-        result.accepted++;
-        continue;
-      }
-      if (Number.isNaN(sample.value)) {
-        nan++;
-        continue;
-      }
-      entry.ended = false;
-      entry.push(sample.timestampMs, sample.value);
-      entry.dirty = true;
-      result.accepted++;
+      this.add(entry, sample.timestampMs, sample.value, sample.stale === true, nowMs, result, nan);
     }
-    this.count(result, nan, nowMs);
+    this.count(result, nan.n, nowMs, source);
     return result;
   }
 
-  private count(result: AppendResult, nan: number, nowMs: number): void {
-    if (result.accepted > 0) this.metrics.ingestSamples.inc({ source: this.source }, result.accepted);
+  appendSeries(batch: SeriesBatch, source: string = this.source): AppendResult {
+    const result: AppendResult = { accepted: 0, refused: 0, duplicate: 0 };
+    const nowMs = this.clock.nowMs();
+    const nan = { n: 0 };
+    const { offsets, timestamps, values, stale } = batch;
+    for (let s = 0; s < batch.count; s++) {
+      const from = offsets[s] as number;
+      const to = offsets[s + 1] as number;
+      if (to === from) continue;
+      const entry = this.entryFor(batch.keys[s] as string, batch.labels[s] as Labels, nowMs, to - from);
+      if (!entry) {
+        result.refused += to - from;
+        continue;
+      }
+      for (let i = from; i < to; i++) this.add(entry, timestamps[i] as number, values[i] as number, stale[i] === 1, nowMs, result, nan);
+    }
+    this.count(result, nan.n, nowMs, source);
+    return result;
+  }
+
+  private add(entry: SeriesEntry, timestampMs: number, value: number, stale: boolean, nowMs: number, result: AppendResult, nan: { n: number }): void {
+    entry.lastSeenAtMs = nowMs;
+    if (timestampMs <= entry.lastTimestampMs) {
+      result.duplicate++;
+      return;
+    }
+    if (stale) {
+      entry.ended = true;
+      entry.lastTimestampMs = timestampMs;
+      result.accepted++;
+      return;
+    }
+    if (Number.isNaN(value)) {
+      nan.n++;
+      return;
+    }
+    entry.ended = false;
+    entry.push(timestampMs, value);
+    entry.dirty = true;
+    result.accepted++;
+  }
+
+  private count(result: AppendResult, nan: number, nowMs: number, source: string): void {
+    if (result.accepted > 0) this.metrics.ingestSamples.inc({ source }, result.accepted);
     if (result.refused > 0) {
-      this.metrics.ingestDropped.inc({ source: this.source, reason: 'series_limit' }, result.refused);
+      this.metrics.ingestDropped.inc({ source, reason: 'series_limit' }, result.refused);
       this.refusedSinceLog += result.refused;
       const every = this.options.refusedLogIntervalMs ?? 60_000;
       if (nowMs - this.lastRefusedLogMs >= every) {
@@ -166,17 +288,17 @@ export class SeriesStore implements SampleSink {
         this.refusedSinceLog = 0;
       }
     }
-    if (result.duplicate > 0) this.metrics.ingestDropped.inc({ source: this.source, reason: 'duplicate' }, result.duplicate);
-    if (nan > 0) this.metrics.ingestDropped.inc({ source: this.source, reason: 'nan' }, nan);
+    if (result.duplicate > 0) this.metrics.ingestDropped.inc({ source, reason: 'duplicate' }, result.duplicate);
+    if (nan > 0) this.metrics.ingestDropped.inc({ source, reason: 'nan' }, nan);
     this.metrics.seriesActive.set(this.series.size);
   }
 
-  private entryFor(labels: Labels, nowMs: number): SeriesEntry | undefined {
-    const key = seriesKey(labels);
+  /** The series for `key`, created when new and under the cap; `samples` counts refusals like one lookup per sample. */
+  private entryFor(key: string, labels: Labels, nowMs: number, samples: number): SeriesEntry | undefined {
     let entry = this.series.get(key);
     if (entry) return entry;
     if (this.series.size >= this.options.maxSeries) {
-      this.metrics.seriesRefused.inc();
+      this.metrics.seriesRefused.inc(samples);
       return undefined;
     }
     const interned = this.interner.labels(labels);
@@ -234,7 +356,7 @@ export class SeriesStore implements SampleSink {
     for (let i = 0; i < n; i++) {
       const j = (start + i) % cap;
       values[i] = entry.values[j]!;
-      timestamps[i] = entry.timestamps[j]!;
+      timestamps[i] = entry.timestampAt(j);
     }
     return { values, timestamps };
   }

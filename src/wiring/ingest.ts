@@ -39,7 +39,7 @@ export async function buildIngest(
   const { store, metrics, logger, clock } = deps;
   const ingestMetrics = createIngestMetrics(deps.registry);
   const red = new RedAggregator(config.ingest.red, clock, metrics);
-  red.start(store);
+  red.start(store.sinkFor('traces'));
   stack.push({ name: 'red', stop: () => red.stop() });
 
   const sources: Source[] = [];
@@ -48,7 +48,7 @@ export async function buildIngest(
   const jaeger = config.ingest.jaeger;
   if (jaeger.url) sources.push(new JaegerSource({ ...jaeger, url: jaeger.url }, red, clock, ingestMetrics, logger));
   for (const s of sources) {
-    s.start(store);
+    s.start(store.sinkFor(s.name));
     stack.push({ name: `source-${s.name}`, stop: () => s.stop() });
   }
 

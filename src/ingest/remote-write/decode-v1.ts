@@ -1,8 +1,8 @@
-import type { Sample } from '../../domain/types.js';
-import { type LabelRecord, addLabel, requireMetricName } from './labels.js';
+import { type LabelRecord, LabelPairs, addLabel, requireMetricName } from './labels.js';
 import { ProtoReader, WIRE_LEN, protoAt, unknownField } from './protobuf-reader.js';
-import { SampleScratch, readSample, toRequestError } from './samples.js';
-import type { DecodedWriteRequest } from './types.js';
+import { SeriesBatchBuilder, readSample, toRequestError } from './samples.js';
+import { hashBlock, labelBlockEnd, lookupLabels, rememberLabels } from './label-cache.js';
+import { type DecodedWriteRequest, decodedRequest } from './types.js';
 
 /*
  * prometheus.WriteRequest (remote_write 1.0):
@@ -23,8 +23,8 @@ const TAG_NAME = (1 << 3) | WIRE_LEN;
 const TAG_VALUE = (2 << 3) | WIRE_LEN;
 
 interface V1State {
-  readonly out: Sample[];
-  readonly scratch: SampleScratch;
+  readonly batch: SeriesBatchBuilder;
+  readonly pairs: LabelPairs;
   series: number;
   histograms: number;
   exemplars: number;
@@ -33,7 +33,7 @@ interface V1State {
 /** Decodes an uncompressed prometheus.WriteRequest; throws a 400 AppError naming the bad field. */
 export function decodeWriteRequestV1(body: Buffer): DecodedWriteRequest {
   const r = new ProtoReader(body);
-  const st: V1State = { out: [], scratch: new SampleScratch(), series: 0, histograms: 0, exemplars: 0 };
+  const st: V1State = { batch: new SeriesBatchBuilder(body.length), pairs: new LabelPairs(), series: 0, histograms: 0, exemplars: 0 };
   try {
     while (r.pos < r.limit) {
       const tag = r.tag('WriteRequest');
@@ -47,23 +47,54 @@ export function decodeWriteRequestV1(body: Buffer): DecodedWriteRequest {
   } catch (err) {
     throw toRequestError(err);
   }
-  return { version: 'v1', samples: st.out, series: st.series, histograms: st.histograms, exemplars: st.exemplars };
+  return decodedRequest('v1', st.batch.finish(), st.series, st.histograms, st.exemplars);
 }
 
 function decodeSeries(r: ProtoReader, st: V1State): void {
   const index = st.series++;
+  const batch = st.batch;
+  batch.reset();
+  let saved: number;
+  try {
+    saved = r.enter('length');
+  } catch (err) {
+    throw protoAt(err, `timeseries[${index}]`);
+  }
+  // Fast path: labels seen before, byte for byte (the labels come first and together, as Prometheus sends them).
+  const start = r.pos;
+  const blockEnd = labelBlockEnd(r.buf, start, r.limit);
+  const hash = blockEnd > 0 ? hashBlock(r.buf, start, blockEnd) : 0;
+  if (blockEnd > 0) {
+    const hit = lookupLabels(hash, r.buf, start, blockEnd);
+    if (hit !== undefined) {
+      const { histograms, exemplars } = st;
+      r.pos = blockEnd;
+      if (readRest(r, st, index)) {
+        r.leave(saved);
+        if (batch.count > (batch.offsets[batch.offsets.length - 1] as number)) batch.commit(hit.key, hit.labels);
+        return;
+      }
+      // Another label field after the samples: decode the whole series the ordinary way.
+      r.pos = start;
+      batch.reset();
+      st.histograms = histograms;
+      st.exemplars = exemplars;
+    }
+  }
   const where = `timeseries[${index}]`;
   const labels: LabelRecord = {};
-  st.scratch.reset();
+  const pairs = st.pairs;
+  pairs.reset();
   let nLabels = 0;
+  let labelsAfterBlock = false;
   try {
-    const saved = r.enter('length');
     while (r.pos < r.limit) {
       const tag = r.tag('tag');
       if (tag === TAG_LABELS) {
-        readLabel(r, labels, where, nLabels++);
+        if (r.pos > blockEnd) labelsAfterBlock = true;
+        readLabel(r, labels, pairs, where, nLabels++);
       } else if (tag === TAG_SAMPLES) {
-        readSample(r, st.scratch, false);
+        readSample(r, batch, false);
       } else {
         skipSeriesField(r, tag, st);
       }
@@ -73,7 +104,25 @@ function decodeSeries(r: ProtoReader, st: V1State): void {
     throw protoAt(err, where);
   }
   requireMetricName(labels, where);
-  st.scratch.emit(labels, st.out);
+  const key = pairs.key(labels);
+  Object.freeze(labels);
+  if (blockEnd > 0 && !labelsAfterBlock) rememberLabels(hash, r.buf, start, blockEnd, key, labels);
+  if (batch.count > (batch.offsets[batch.offsets.length - 1] as number)) batch.commit(key, labels);
+}
+
+/** The series' fields after its cached labels; false when a label field turns up there. */
+function readRest(r: ProtoReader, st: V1State, index: number): boolean {
+  try {
+    while (r.pos < r.limit) {
+      const tag = r.tag('tag');
+      if (tag === TAG_SAMPLES) readSample(r, st.batch, false);
+      else if (tag === TAG_LABELS) return false;
+      else skipSeriesField(r, tag, st);
+    }
+  } catch (err) {
+    throw protoAt(err, `timeseries[${index}]`);
+  }
+  return true;
 }
 
 function skipSeriesField(r: ProtoReader, tag: number, st: V1State): void {
@@ -84,7 +133,7 @@ function skipSeriesField(r: ProtoReader, tag: number, st: V1State): void {
   r.skip(tag & 7, unknownField(tag));
 }
 
-function readLabel(r: ProtoReader, labels: LabelRecord, where: string, index: number): void {
+function readLabel(r: ProtoReader, labels: LabelRecord, pairs: LabelPairs, where: string, index: number): void {
   let name = '';
   let value = '';
   try {
@@ -104,4 +153,5 @@ function readLabel(r: ProtoReader, labels: LabelRecord, where: string, index: nu
     throw protoAt(err, `labels[${index}]`);
   }
   addLabel(labels, name, value, where, `labels[${index}]`);
+  pairs.add(name, value);
 }

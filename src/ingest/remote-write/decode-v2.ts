@@ -1,9 +1,8 @@
-import type { Sample } from '../../domain/types.js';
 import { badRequest } from '../../lib/errors.js';
-import { type LabelRecord, addLabel, quote, requireMetricName } from './labels.js';
+import { type LabelRecord, LabelPairs, addLabel, quote, requireMetricName } from './labels.js';
 import { ProtoReader, WIRE_LEN, WIRE_VARINT, protoAt, unknownField } from './protobuf-reader.js';
-import { SampleScratch, readSample, toRequestError } from './samples.js';
-import type { DecodedWriteRequest } from './types.js';
+import { SeriesBatchBuilder, readSample, toRequestError } from './samples.js';
+import { type DecodedWriteRequest, decodedRequest } from './types.js';
 
 /*
  * io.prometheus.write.v2.Request (remote_write 2.0):
@@ -35,8 +34,8 @@ const SERIES_FIELDS = ['labels_refs', 'samples', 'histograms', 'exemplars', 'met
 
 interface V2State {
   readonly symbols: string[];
-  readonly out: Sample[];
-  readonly scratch: SampleScratch;
+  readonly batch: SeriesBatchBuilder;
+  readonly pairs: LabelPairs;
   readonly refs: number[];
   series: number;
   exemplars: number;
@@ -45,7 +44,7 @@ interface V2State {
 /** Decodes an uncompressed io.prometheus.write.v2.Request; throws a 400 AppError naming the bad field. */
 export function decodeWriteRequestV2(body: Buffer): DecodedWriteRequest {
   const r = new ProtoReader(body);
-  const st: V2State = { symbols: [], out: [], scratch: new SampleScratch(), refs: [], series: 0, exemplars: 0 };
+  const st: V2State = { symbols: [], batch: new SeriesBatchBuilder(body.length), pairs: new LabelPairs(), refs: [], series: 0, exemplars: 0 };
   try {
     const ranges = scanTopLevel(r, st.symbols);
     checkSymbols(st.symbols, ranges.length / 2);
@@ -57,7 +56,7 @@ export function decodeWriteRequestV2(body: Buffer): DecodedWriteRequest {
   } catch (err) {
     throw toRequestError(err);
   }
-  return { version: 'v2', samples: st.out, series: st.series, histograms: 0, exemplars: st.exemplars };
+  return decodedRequest('v2', st.batch.finish(), st.series, 0, st.exemplars);
 }
 
 /** Collects the symbols table and the [start, end) byte range of every series. */
@@ -92,12 +91,12 @@ function checkSymbols(symbols: string[], seriesCount: number): void {
 function decodeSeries(r: ProtoReader, st: V2State): void {
   const index = st.series++;
   const where = `timeseries[${index}]`;
-  st.scratch.reset();
+  st.batch.reset();
   st.refs.length = 0;
   try {
     while (r.pos < r.limit) {
       const tag = r.tag('tag');
-      if (tag === TAG_SAMPLES) readSample(r, st.scratch, true);
+      if (tag === TAG_SAMPLES) readSample(r, st.batch, true);
       else if (tag === TAG_REFS_PACKED) readPackedRefs(r, st.refs);
       else if (tag === TAG_REFS_SINGLE) st.refs.push(r.varint32('labels_refs'));
       else if (tag === TAG_HISTOGRAMS) throw histogramsUnsupported(where);
@@ -117,8 +116,8 @@ function decodeSeries(r: ProtoReader, st: V2State): void {
   } catch (err) {
     throw protoAt(err, where);
   }
-  const labels = resolveLabels(st.refs, st.symbols, where);
-  st.scratch.emit(labels, st.out);
+  const labels = resolveLabels(st.refs, st.symbols, st.pairs, where);
+  if (st.batch.count > (st.batch.offsets[st.batch.offsets.length - 1] as number)) st.batch.commit(st.pairs.key(labels), labels);
 }
 
 /**
@@ -163,11 +162,12 @@ function readMetadata(r: ProtoReader, nSymbols: number, where: string): void {
   }
 }
 
-function resolveLabels(refs: number[], symbols: string[], where: string): LabelRecord {
+function resolveLabels(refs: number[], symbols: string[], pairs: LabelPairs, where: string): LabelRecord {
   if (refs.length % 2 !== 0) {
     throw badRequest('invalid_labels', `${where}: labels_refs has odd length ${refs.length}; it must hold name/value pairs`, { where });
   }
   const labels: LabelRecord = {};
+  pairs.reset();
   for (let i = 0; i < refs.length; i += 2) {
     const nameRef = refs[i] as number;
     const valueRef = refs[i + 1] as number;
@@ -180,6 +180,7 @@ function resolveLabels(refs: number[], symbols: string[], where: string): LabelR
       );
     }
     addLabel(labels, symbols[nameRef] as string, symbols[valueRef] as string, where, `labels_refs[${i}..${i + 1}]`);
+    pairs.add(symbols[nameRef] as string, symbols[valueRef] as string);
   }
   requireMetricName(labels, where);
   return labels;

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppendResult, SampleSink } from '../../domain/types.js';
 import { AppError, errorMessage, isAppError } from '../../lib/errors.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { isSeriesBatchSink } from '../../series/store.js';
 import { readBody } from './body.js';
 import { checkContentEncoding, remoteWriteVersionOf } from './content-type.js';
 import { decodeWriteRequestV1 } from './decode-v1.js';
@@ -15,6 +16,7 @@ export const HEADER_HISTOGRAMS_WRITTEN = 'X-Prometheus-Remote-Write-Histograms-W
 export const HEADER_EXEMPLARS_WRITTEN = 'X-Prometheus-Remote-Write-Exemplars-Written';
 
 export interface RemoteWriteHandlerDeps {
+  /** Gets the samples grouped by series (appendSeries) when it has that method, else one Sample each (append). */
   sink: SampleSink;
   metrics: Metrics;
   /** Largest compressed body accepted (413 beyond). */
@@ -77,7 +79,7 @@ async function handle(deps: RemoteWriteHandlerDeps, req: Request, res: Response)
   }
   let result: AppendResult;
   try {
-    result = deps.sink.append(decoded.samples);
+    result = isSeriesBatchSink(deps.sink) ? deps.sink.appendSeries(decoded.batch) : deps.sink.append(decoded.samples);
   } catch (err) {
     return respondError(deps, res, version, sinkError(err));
   }
@@ -100,10 +102,7 @@ function sinkError(err: unknown): AppError {
 }
 
 function respondOk(deps: RemoteWriteHandlerDeps, res: Response, decoded: DecodedWriteRequest, result: AppendResult): void {
-  const { metrics } = deps;
-  metrics.ingestSamples.inc({ source: SOURCE }, result.accepted);
-  if (result.refused > 0) metrics.ingestDropped.inc({ source: SOURCE, reason: 'series_limit' }, result.refused);
-  if (result.duplicate > 0) metrics.ingestDropped.inc({ source: SOURCE, reason: 'duplicate' }, result.duplicate);
+  // Accepted and dropped samples are counted by the sink (the series store), once.
   if (result.refused > 0) {
     deps.logger?.warn({ refused: result.refused, accepted: result.accepted }, 'remote_write: sink refused samples');
   }
@@ -112,7 +111,7 @@ function respondOk(deps: RemoteWriteHandlerDeps, res: Response, decoded: Decoded
     // store exemplars, and requests with native histograms are rejected: both are reported as 0.
     setWritten(res, { samples: result.accepted + result.duplicate, histograms: 0, exemplars: 0 });
   }
-  metrics.ingestRequests.inc({ source: SOURCE, code: '204' });
+  deps.metrics.ingestRequests.inc({ source: SOURCE, code: '204' });
   res.status(204).end();
 }
 

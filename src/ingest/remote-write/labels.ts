@@ -1,4 +1,5 @@
 import { badRequest } from '../../lib/errors.js';
+import { seriesKey, seriesKeyFromSortedPairs } from '../../domain/labels.js';
 
 /** Label set under construction; becomes a `Labels` once validated. */
 export type LabelRecord = Record<string, string>;
@@ -44,5 +45,33 @@ export function addLabel(labels: LabelRecord, name: string, value: string, where
 export function requireMetricName(labels: LabelRecord, where: string): void {
   if (!Object.hasOwn(labels, '__name__') || labels.__name__ === '') {
     throw badRequest('invalid_labels', `${where}: the series has no __name__ label (or it is empty)`, { where, label: '__name__' });
+  }
+}
+
+/**
+ * The label pairs of the series being decoded, in wire order, to build its series key without
+ * sorting when they arrive sorted by name (Prometheus sends them that way). Reused across series.
+ */
+export class LabelPairs {
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  private n = 0;
+  private sorted = true;
+
+  reset(): void {
+    this.n = 0;
+    this.sorted = true;
+  }
+
+  add(name: string, value: string): void {
+    if (this.n > 0 && (this.names[this.n - 1] as string) >= name) this.sorted = false;
+    this.names[this.n] = name;
+    this.values[this.n] = value;
+    this.n++;
+  }
+
+  /** seriesKey(labels) of the validated labels these pairs were added to. */
+  key(labels: LabelRecord): string {
+    return this.sorted ? seriesKeyFromSortedPairs(this.names, this.values, this.n) : seriesKey(labels);
   }
 }

@@ -68,3 +68,19 @@ describe('series store', () => {
     );
   });
 });
+
+describe('series store counts samples once, under the writer\'s source', () => {
+  it('counts accepted and duplicate samples per sink', async () => {
+    const metrics = createTestMetrics();
+    const s = new SeriesStore({ windowPoints: 8, maxSeries: 10, staleAfterMs: 1000 }, new ManualClock(0), metrics);
+    const batch = [1, 2].map((t) => ({ labels: labels(0), timestampMs: t, value: t }));
+    s.append(batch);
+    s.sinkFor('traces').append([{ labels: labels(1), timestampMs: 1, value: 1 }]);
+    s.append(batch);
+    const accepted = (await metrics.ingestSamples.get()).values;
+    expect(accepted.find((v) => v.labels.source === 'remote_write')?.value).toBe(2);
+    expect(accepted.find((v) => v.labels.source === 'traces')?.value).toBe(1);
+    const dropped = (await metrics.ingestDropped.get()).values;
+    expect(dropped.find((v) => v.labels.source === 'remote_write' && v.labels.reason === 'duplicate')?.value).toBe(2);
+  });
+});

@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SeriesStore } from '../../../src/series/store.js';
+import { ManualClock } from '../../../src/lib/clock.js';
+import { createTestMetrics } from '../../../src/telemetry/metrics.js';
+
+const store = (windowPoints: number) => new SeriesStore({ windowPoints, maxSeries: 10, staleAfterMs: 1e15 }, new ManualClock(0), createTestMetrics());
+
+describe('series store compact windows', () => {
+  it('returns exactly the pushed values and timestamps, whatever they are (property)', () => {
+    const step = fc.oneof(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 4e9 }), fc.double({ min: 1e-3, max: 1e6, noNaN: true }));
+    const value = fc.oneof(fc.integer({ min: -1e6, max: 1e6 }), fc.double({ noNaN: true }), fc.constantFrom(0.5, -0, 0.1, 1e40, Infinity, -Infinity));
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 40 }), fc.oneof(fc.integer({ min: 0, max: 2e12 }), fc.double({ min: 0, max: 2e12, noNaN: true })), fc.array(fc.tuple(step, value), { minLength: 1, maxLength: 120 }), (windowPoints, t0, points) => {
+        const s = store(windowPoints);
+        const pushed: Array<[number, number]> = [];
+        let t = t0;
+        for (const [dt, v] of points) {
+          t += dt;
+          s.append([{ labels: { __name__: 'm' }, timestampMs: t, value: v }]);
+          pushed.push([t, v]);
+        }
+        const w = s.window('m{}');
+        const expected = pushed.slice(-windowPoints);
+        expect([...w.timestamps]).toEqual(expected.map((p) => p[0]));
+        expect([...w.values]).toEqual(expected.map((p) => p[1]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps integer gauges at regular timestamps in 8 bytes a point', () => {
+    const s = store(240);
+    for (let i = 0; i < 500; i++) s.append([{ labels: { __name__: 'm' }, timestampMs: 1.7e12 + i * 15_000, value: i % 13 }]);
+    const entry = (s as unknown as { series: Map<string, { values: ArrayLike<number>; timestamps: ArrayLike<number> }> }).series.get('m{}')!;
+    expect(entry.values).toBeInstanceOf(Float32Array);
+    expect(entry.timestamps).toBeInstanceOf(Int32Array);
+    expect(s.window('m{}').timestamps[239]).toBe(1.7e12 + 499 * 15_000);
+  });
+});
