@@ -1,6 +1,6 @@
 import { ExcessCalibrator, type ExcessCalibratorOptions } from './calibrate.js';
 import type { ScoreBatch, StreamingDetector } from './detector.js';
-import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
+import { COMPONENT_COUNT, COMPONENTS, RAW_SEASON_DIFF, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
 import { IntervalNovelty } from './novelty.js';
 
@@ -9,11 +9,13 @@ import { IntervalNovelty } from './novelty.js';
  *  - {@link EnsembleDetector.raw}: pure and batched (runs in the scoring pool): the TF.js forecaster's
  *    forecast for each window, then raw features per component (features.ts);
  *  - {@link SeriesState}: per-series online state: the "model" component's streaming novelty
- *    (novelty.ts: how far the value, and the model's forecast residual, are from anything the series has
- *    shown before, in units of their own running standard deviation; the two are added), then each
+ *    (novelty.ts: how far the value, the model's forecast residual, and the value's difference to one
+ *    season earlier are from anything the series has shown before, each in units of its own running
+ *    standard deviation; added, the seasonal one weighted by `seasonWeight` × the series' seasonality
+ *    strength), then each
  *    component's raw score calibrated into 0..1 (calibrate.ts, ExcessCalibrator) and the maximum of the
  *    enabled components' probabilities; the component that gives it is named in the anomaly's evidence.
- * Components: "model" (value novelty + TF.js residual novelty), "robust" (median/MAD), "seasonal" (same
+ * Components: "model" (value novelty + TF.js residual novelty + seasonWeight × seasonal-difference novelty), "robust" (median/MAD), "seasonal" (same
  * phase in earlier seasons). Which are enabled is chosen per metric family in config (detect.families).
  */
 
@@ -25,6 +27,8 @@ export interface EnsembleOptions extends FeatureOptions {
   readonly windowPoints?: number;
   /** Windows shorter than this are "insufficient data". Default 10. */
   readonly minPoints?: number;
+  /** Weight of the seasonal-difference novelty in the "model" component's raw score (0 = off). Default 0.5. */
+  readonly seasonWeight?: number;
 }
 
 export interface PointResult {
@@ -34,27 +38,42 @@ export interface PointResult {
 
 /** Capacity of the interval summaries of the value and residual novelty (novelty.ts). */
 export const NOVELTY_CAPACITY = 16;
+/** Capacity of the seasonal-difference novelty's summary (8 and 16 score the NAB subset within 0.15). */
+export const SEASON_NOVELTY_CAPACITY = 8;
+/** Default weight of the seasonal-difference novelty (flat optimum 0.4–0.6 on the NAB subset). */
+export const SEASON_WEIGHT = 0.5;
+/** Default calibration history of the ensemble (ExcessCalibrator historyPoints; flat optimum 10–20). */
+export const ENSEMBLE_HISTORY_POINTS = 15;
 
 /**
- * Per-series online state, fixed size: for the "model" component two interval summaries (values and
- * model residuals) and one calibration ring; one calibration ring per other enabled component.
+ * Per-series online state, fixed size: for the "model" component three interval summaries (values,
+ * model residuals, seasonal differences) and one calibration ring; one calibration ring per other
+ * enabled component.
  * Disabled components keep no state.
  */
 export class SeriesState {
   private readonly calibrators: Array<ExcessCalibrator | null>;
   private readonly values: IntervalNovelty | null;
   private readonly residuals: IntervalNovelty | null;
+  private readonly seasonDiffs: IntervalNovelty | null;
 
-  constructor(components: readonly ComponentName[], options: ExcessCalibratorOptions = {}, noveltyCapacity = NOVELTY_CAPACITY) {
-    this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(options) : null));
+  constructor(
+    components: readonly ComponentName[],
+    options: ExcessCalibratorOptions = {},
+    noveltyCapacity = NOVELTY_CAPACITY,
+    private readonly seasonWeight = SEASON_WEIGHT,
+  ) {
+    const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
+    this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(cal) : null));
     const model = components.includes('model');
     this.values = model ? new IntervalNovelty(noveltyCapacity) : null;
     this.residuals = model ? new IntervalNovelty(noveltyCapacity) : null;
+    this.seasonDiffs = model && seasonWeight > 0 ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
   }
 
   /** Bytes of typed-array state held (for memory reports; object headers not included). */
   get bytes(): number {
-    let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0);
+    let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0) + (this.seasonDiffs?.bytes ?? 0);
     for (const c of this.calibrators) b += c?.bytes ?? 0;
     return b;
   }
@@ -69,8 +88,17 @@ export class SeriesState {
       if (!cal) continue;
       let r = raw[o + c]!;
       if (c === 0) {
-        // value novelty + residual novelty (the residual is NaN without a model: value novelty alone)
-        const v = this.values!.update(raw[o + RAW_VALUE]!);
+        // value novelty + residual novelty (the residual is NaN without a model: no residual term)
+        // + weighted seasonal-difference novelty (NaN, scoring 0 and not learned, before a full season)
+        // weighted by the series' seasonality strength 1 − var(seasonal difference)/var(value), taken before
+        // this point joins either (0 for a series one season earlier does not explain, 1 for a pure season)
+        const vx = this.values!.variance;
+        let v = this.values!.update(raw[o + RAW_VALUE]!);
+        if (this.seasonDiffs) {
+          const strength = vx > 0 ? Math.min(1, Math.max(0, 1 - this.seasonDiffs.variance / vx)) : 0;
+          const sn = this.seasonDiffs.update(raw[o + RAW_SEASON_DIFF]!);
+          v += this.seasonWeight * strength * sn;
+        }
         r = Number.isNaN(r) ? v : v + this.residuals!.update(r);
       }
       const p = cal.update(r);
@@ -100,7 +128,7 @@ export class EnsembleDetector implements StreamingDetector {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
-    this.version = `ensemble-2/${forecaster?.meta.version ?? 'no-model'}`;
+    this.version = `ensemble-3/${forecaster?.meta.version ?? 'no-model'}`;
   }
 
   /** Pure, batched raw scores (model forecast + features). Safe to run in a worker. */
@@ -111,7 +139,7 @@ export class EnsembleDetector implements StreamingDetector {
 
   createState(components: readonly string[] = this.components): SeriesState {
     const known = components.filter((c): c is ComponentName => (COMPONENTS as readonly string[]).includes(c));
-    return new SeriesState(known, this.options.calibration);
+    return new SeriesState(known, this.options.calibration, NOVELTY_CAPACITY, this.options.seasonWeight ?? SEASON_WEIGHT);
   }
 
   /**

@@ -32,6 +32,11 @@ export class IntervalNovelty {
     return this.n;
   }
 
+  /** Population variance of the values seen so far (0 before two). */
+  get variance(): number {
+    return this.n > 1 ? this.m2 / this.n : 0;
+  }
+
   /** Bytes of typed-array state (for memory reports). */
   get bytes(): number {
     return this.lo.byteLength + this.hi.byteLength + 4 * 8;

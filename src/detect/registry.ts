@@ -42,6 +42,7 @@ export function ensembleOptions(c: Config['detect']): ConstructorParameters<type
     noveltyPoints: e.noveltyPoints,
     robustPoints: e.robustPoints,
     seasonPoints: e.seasonPoints,
+    seasonWeight: e.seasonWeight,
     calibration: { historyPoints: e.historyPoints, tau: e.tau },
     components: c.components,
     computeComponents: computedComponents(c),

@@ -1,0 +1,36 @@
+/**
+ * Experiment 19 (ensemble-3 nearest-of-3): surprise grows with history. Under exchangeability the n-th value
+ * is outside the range of the earlier ones with probability ~2/n, so a novelty after a long history is more
+ * surprising than the same novelty early on: weight the excess by f(n) (n = rows seen).
+ */
+import { readFileSync } from 'node:fs';
+import { IntervalNovelty } from '../../src/detect/novelty.js';
+import { loadCorpus, run } from './harness.js';
+
+const corpus = await loadCorpus();
+const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
+function seasNearest(v: Float64Array, p: number, K: number, cap = 8): Float64Array {
+  const n = new IntervalNovelty(cap); const out = new Float64Array(v.length);
+  for (let i = p; i < v.length; i++) {
+    let best = v[i]! - v[i - p]!;
+    for (let c = 2; c <= K && i - c * p >= 0; c++) { const d = v[i]! - v[i - c * p]!; if (Math.abs(d) < Math.abs(best)) best = d; }
+    out[i] = n.update(best);
+  }
+  return out;
+}
+const RAW = new Map<string, number[]>();
+for (const f of corpus) { const s = seasNearest(f.values, 288, 3); RAW.set(f.key, base[f.key]!.v.map((x, i) => x + base[f.key]!.e[i]! + 0.5 * s[i]!)); }
+/** excess calibration with the excess (mode 'ex') or the raw (mode 'raw') weighted by f(n). */
+function cal(raw: number[], f: (n: number) => number, mode: 'ex' | 'raw', h = 15): Float64Array {
+  const out = new Float64Array(raw.length); const ring: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const r = mode === 'raw' ? raw[i]! * f(i + 1) : raw[i]!;
+    if (ring.length >= 10) { const ex = r - Math.max(...ring); out[i] = ex > 0 ? 1 - Math.exp(-(mode === 'ex' ? ex * f(i + 1) : ex)) : 0; }
+    ring.push(r); if (ring.length > h) ring.shift();
+  }
+  return out;
+}
+const fs: Array<[string, (n: number) => number]> = [
+  ['1', () => 1], ['log n', (n) => Math.log(n)], ['sqrt n', (n) => Math.sqrt(n)], ['log(1+n/100)', (n) => Math.log(1 + n / 100)], ['log(1+n/1000)', (n) => Math.log(1 + n / 1000)], ['n^0.25', (n) => Math.pow(n, 0.25)],
+];
+for (const mode of ['ex', 'raw'] as const) for (const [name, f] of fs) run(corpus, `${mode} × ${name}`, (_v, k) => cal(RAW.get(k)!, f, mode));
