@@ -125,7 +125,7 @@ const ensemble = z
     noveltyPoints: z.number().int().min(2).max(64).default(4).describe('Ignored since ensemble-2 (the novelty is streaming); accepted so older configs still load.'),
     robustPoints: z.number().int().min(4).default(120).describe('Points forming the robust component\'s median/MAD baseline.'),
     seasonPoints: z.number().int().min(0).default(288).describe('Season length in points for the seasonal component and the model component\'s seasonal-difference novelty (0 = off; needs windowPoints and series.windowPoints > seasonPoints).'),
-    seasonWeight: z.number().min(0).max(10).default(0.5).describe('Weight of the seasonal-difference novelty (x minus the nearest of x one, two, three seasons earlier; scaled by the series\' seasonality strength) in the model component\'s raw score (0 = off).'),
+    seasonWeight: z.number().min(0).max(10).default(0.5).describe('Weight of the seasonal-difference novelty (x minus the nearest of x one, two, three seasons earlier; scaled by the series\' seasonality strength s, while the forecast-residual novelty is scaled by 1 − s) in the model component\'s raw score (0 = off, and then the residual counts in full).'),
     historyPoints: z.number().int().min(2).max(100_000).default(15).describe('Calibration: rows of raw-score history a new raw score must exceed.'),
     tau: z.number().positive().default(1).describe('Calibration: raw-score units (series standard deviations) per e-fold of 1 − probability.'),
     workers: z.number().int().min(0).max(64).default(2).describe('Scoring worker threads (0 = score on the main thread).'),

@@ -12,10 +12,11 @@ import { IntervalNovelty } from './novelty.js';
  *    (novelty.ts: how far the value, the model's forecast residual, and the value's difference to one
  *    season earlier are from anything the series has shown before, each in units of its own running
  *    standard deviation; added, the seasonal one weighted by `seasonWeight` × the series' seasonality
- *    strength), then each
+ *    strength and the residual one by 1 − strength), then each
  *    component's raw score calibrated into 0..1 (calibrate.ts, ExcessCalibrator) and the maximum of the
  *    enabled components' probabilities; the component that gives it is named in the anomaly's evidence.
- * Components: "model" (value novelty + TF.js residual novelty + seasonWeight × seasonal-difference novelty), "robust" (median/MAD), "seasonal" (same
+ * Components: "model" (value novelty + (1 − strength) × TF.js residual novelty + seasonWeight × strength ×
+ * seasonal-difference novelty), "robust" (median/MAD), "seasonal" (same
  * phase in earlier seasons). Which are enabled is chosen per metric family in config (detect.families).
  */
 
@@ -92,14 +93,20 @@ export class SeriesState {
         // + weighted seasonal-difference novelty (NaN, scoring 0 and not learned, before a full season)
         // weighted by the series' seasonality strength 1 − var(seasonal difference)/var(value), taken before
         // this point joins either (0 for a series one season earlier does not explain, 1 for a pure season)
+        // The residual novelty counts for the share of the variance the season does NOT explain
+        // (1 − strength): on a seasonal series a forecast error at a point whose seasonal difference is
+        // familiar is the short-window forecaster not knowing the season, not an anomaly (ensemble-4).
+        // strength is 0 until the seasonal summary holds two differences (no season seen yet).
         const vx = this.values!.variance;
         let v = this.values!.update(raw[o + RAW_VALUE]!);
+        let strength = 0;
         if (this.seasonDiffs) {
-          const strength = vx > 0 ? Math.min(1, Math.max(0, 1 - this.seasonDiffs.variance / vx)) : 0;
-          const sn = this.seasonDiffs.update(raw[o + RAW_SEASON_DIFF]!);
+          const sd = this.seasonDiffs;
+          if (vx > 0 && sd.count > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance / vx));
+          const sn = sd.update(raw[o + RAW_SEASON_DIFF]!);
           v += this.seasonWeight * strength * sn;
         }
-        r = Number.isNaN(r) ? v : v + this.residuals!.update(r);
+        r = Number.isNaN(r) ? v : v + (1 - strength) * this.residuals!.update(r);
       }
       const p = cal.update(r);
       // strictly greater: on ties the earlier (simpler) component is named
@@ -128,7 +135,7 @@ export class EnsembleDetector implements StreamingDetector {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
-    this.version = `ensemble-3/${forecaster?.meta.version ?? 'no-model'}`;
+    this.version = `ensemble-4/${forecaster?.meta.version ?? 'no-model'}`;
   }
 
   /** Pure, batched raw scores (model forecast + features). Safe to run in a worker. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EnsembleDetector, SeriesState } from '../../../src/detect/ensemble.js';
-import { RAW_SEASON_DIFF, RAW_STRIDE, rawScores } from '../../../src/detect/features.js';
+import { RAW_SEASON_DIFF, RAW_STRIDE, RAW_VALUE, rawScores } from '../../../src/detect/features.js';
 
-describe('seasonal difference (ensemble-3)', () => {
+describe('seasonal difference (ensemble-3/4)', () => {
   it('is x minus the nearest of the last seasonCount seasons held by the window, NaN before one season', () => {
     const w = Float64Array.from([5, 100, 0, 9, 7, 1, 10]); // season 2: candidates x[-2]=7, x[-4]=0, x[-6]=5
     const r = rawScores([w, w.subarray(0, 2)], null, { seasonPoints: 2, seasonCount: 3 });
@@ -37,6 +37,30 @@ describe('seasonal difference (ensemble-3)', () => {
     };
     expect(score(0)).toBeLessThan(0.2);
     expect(score(0.5)).toBeGreaterThan(0.9);
+  });
+
+  it('discounts the residual novelty by the seasonality strength (ensemble-4): a forecast miss at a familiar seasonal point is not an anomaly', () => {
+    const rows = 400;
+    const at = 350;
+    const raw = new Float64Array(rows * RAW_STRIDE);
+    for (let i = 0; i < rows; i++) {
+      const o = i * RAW_STRIDE;
+      raw[o] = 0.1 * Math.sin(i * 1.3); // model residual: small
+      raw[o + 1] = Number.NaN;
+      raw[o + 2] = Number.NaN;
+      raw[o + RAW_VALUE] = 10 + 5 * Math.sin((2 * Math.PI * i) / 24);
+      raw[o + RAW_SEASON_DIFF] = 0.01 * Math.sin(i * 0.7); // one season earlier explains almost everything
+    }
+    raw[at * RAW_STRIDE] = 5; // a forecast error never seen before, at a value and seasonal difference seen before
+    const score = (seasonWeight: number): number => {
+      const st = new SeriesState(['model'], {}, 16, seasonWeight);
+      const out = { score: 0, component: '' };
+      let s = 0;
+      for (let i = 0; i <= at; i++) s = st.update(raw, i, out).score;
+      return s;
+    };
+    expect(score(0)).toBeGreaterThan(0.9); // no seasonal term: strength 0, the residual counts in full
+    expect(score(0.5)).toBeLessThan(0.1);
   });
 
   it('adds at most 176 bytes to the per-series state', () => {
