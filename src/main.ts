@@ -16,6 +16,7 @@ import { runAuditVerify } from './audit/verify-command.js';
 import { loadPolicyFile } from './policy/rules.js';
 import { registerBenchNab } from './cli/bench-nab.js';
 import { registerTrain } from './cli/train.js';
+import { registerReplay } from './cli/replay.js';
 import { createDetector } from './detect/registry.js';
 import { runDemo } from './demo/run.js';
 import { systemClock } from './lib/clock.js';
@@ -34,11 +35,24 @@ function parsePort(value: string): number {
   return n;
 }
 
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
 function configOptions(flags: CommonFlags): LoadConfigOptions {
   const overrides: Array<{ path: string[]; value: unknown }> = [];
   if (flags.port !== undefined) overrides.push({ path: ['server', 'port'], value: flags.port });
   if (flags.dataDir !== undefined) overrides.push({ path: ['dataDir'], value: flags.dataDir });
   return { ...(flags.config ? { file: flags.config } : {}), overrides };
+}
+
+/** The demo's status lines are the show: logs default to warn unless the user chose a level (env or config file). */
+function demoConfigOptions(flags: CommonFlags): LoadConfigOptions {
+  const options = configOptions(flags);
+  if (flags.config || process.env.AIOPSD_LOG_LEVEL) return options;
+  return { ...options, overrides: [...(options.overrides ?? []), { path: ['log', 'level'], value: 'warn' }] };
 }
 
 function addServeFlags(cmd: Command): Command {
@@ -49,12 +63,12 @@ function addServeFlags(cmd: Command): Command {
 }
 
 /** Start the daemon and keep it until SIGTERM/SIGINT, then drain within the deadline and exit 0. */
-async function serve(config: Config, extra: { demo?: boolean; durationS?: number } = {}): Promise<void> {
+async function serve(config: Config, extra: { demo?: boolean; durationS?: number; speed?: number } = {}): Promise<void> {
   const logger = createLogger(config.log);
   const tracing = startTracing(process.env, VERSION);
   const stoppers: Array<() => Promise<void>> = [];
   if (extra.demo) {
-    const demo = await runDemo({ config, logger, ...(extra.durationS !== undefined ? { durationS: extra.durationS } : {}) });
+    const demo = await runDemo({ config, logger, ...(extra.durationS !== undefined ? { durationS: extra.durationS } : {}), ...(extra.speed !== undefined ? { speed: extra.speed } : {}) });
     stoppers.push(() => demo.stop());
   } else {
     const daemon = await startDaemon({ config, logger });
@@ -107,7 +121,10 @@ export function buildProgram(): Command {
       if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
       return n;
     }))
-    .action(async (flags: CommonFlags & { duration?: number }) => serve(loadConfig(configOptions(flags)), { demo: true, ...(flags.duration !== undefined ? { durationS: flags.duration } : {}) }));
+    .addOption(new Option('--speed <factor>', 'divide the time between faults by this (env AIOPSD_DEMO_SPEED; default 1: a fault every 30 s after a 30 s warm-up)').argParser(positiveNumber).default(process.env.AIOPSD_DEMO_SPEED ? positiveNumber(process.env.AIOPSD_DEMO_SPEED) : undefined))
+    .action(async (flags: CommonFlags & { duration?: number; speed?: number }) =>
+      serve(loadConfig(demoConfigOptions(flags)), { demo: true, ...(flags.duration !== undefined ? { durationS: flags.duration } : {}), ...(flags.speed !== undefined ? { speed: flags.speed } : {}) }),
+    );
 
   const config = program.command('config').description('configuration tools');
   config
@@ -162,6 +179,7 @@ export function buildProgram(): Command {
 
   registerBenchNab(program, () => createDetector(loadConfig({ env: {} }).detect));
   registerTrain(program);
+  registerReplay(program);
   return program;
 }
 

@@ -95,6 +95,8 @@ export function createApp(deps: AppDeps): Express {
   );
   if (deps.corsOrigins && deps.corsOrigins.length > 0) app.use(cors(deps.corsOrigins));
 
+  // PostgreSQL text cannot hold NUL: a %00 in a path parameter or query value would be a 500 from the SQL layer (found by test/fuzz/http-routes.test.ts)
+  app.use((req, res, next) => (req.originalUrl.includes('%00') ? void res.status(400).json({ code: 'bad_request', message: 'NUL byte (%00) in the URL' }) : next()));
   const limiter = apiRateLimiter(deps.rateLimit ?? { windowMs: 60_000, limit: 600 });
   const routes = routeTable(deps);
   for (const r of routes) {

@@ -1,54 +1,53 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startDaemon, type Daemon } from '../daemon.js';
-import type { PolicyRule } from '../policy/rules.js';
-import { startK8sApiServer } from '../sandbox/k8s-api-server.js';
-import { SimulatedService } from './simulated-service.js';
-import { StatusPrinter } from './status.js';
+import { startK8sApiServer, type K8sApiServer } from '../sandbox/k8s-api-server.js';
+import { errorMessage } from '../lib/errors.js';
+import { DEMO_RULES } from './rules.js';
+import { demoObjects } from './sandbox-seed.js';
+import { DemoWorld } from './world.js';
+import { DemoEmitter } from './simulated-service.js';
+import { FaultInjector, faultSchedule, type ScheduleOptions } from './faults.js';
+import { StatusPrinter, type RemediationRecord } from './status.js';
+import { DEMO_APPROVER, demoConfig, newDemoToken, type DemoTuning } from './config.js';
 
-export interface DemoOptions {
+export { DEMO_RULES } from './rules.js';
+
+export interface DemoOptions extends ScheduleOptions, DemoTuning {
   readonly config: Config;
   readonly logger: Logger;
   readonly durationS?: number;
   /** Where status lines go (default stdout). */
   readonly out?: (line: string) => void;
+  /** Seed of the simulated noise (default 42). */
+  readonly seed?: number;
 }
 
 export interface RunningDemo {
   readonly daemon: Daemon;
+  readonly k8s: K8sApiServer;
   readonly k8sUrl: string;
+  /** The approver token (its sha256 is in the daemon's api.auth.tokens). */
+  readonly token: string;
+  readonly world: DemoWorld;
+  readonly faults: FaultInjector;
+  /** Remediation kinds verified so far, first decision each. */
+  verified(): ReadonlyMap<string, RemediationRecord>;
   stop(): Promise<void>;
 }
 
-const NAMESPACE = 'demo';
-const SERVICE = 'checkout';
-
-/** The demo's one rule: when checkout's latency is anomalous, raise its HPA floor. */
-export const DEMO_RULES: PolicyRule[] = [
-  {
-    name: 'scale-out-checkout-on-latency',
-    when: { metric: 'demo_http_request_duration_seconds', labels: { service: SERVICE }, 'score>=': 0.9 },
-    action: { type: 'scale-hpa', target: { namespace: NAMESPACE, name: SERVICE }, params: { minReplicas: 6, maxReplicas: 12 } },
-    cooldownMs: 60_000,
-    shadow: false,
-  },
-];
-
 /**
- * aiopsd plus a sandbox: an in-memory Kubernetes API holding the demo service's Deployment and HPA,
- * and a simulated service whose latency spikes now and then, sent through the real remote_write
- * receiver. Real writes go to the sandbox only, so dry-run is off here.
+ * aiopsd plus a demo environment: a sandbox Kubernetes API holding four services (Deployments, HPAs,
+ * Services, Pods, an Istio canary for catalog, a k8gb Gslb for frontend over eu and us), the simulated
+ * services sending metrics by remote_write and spans by OTLP through aiopsd's own receivers every
+ * second, and a schedule of four faults, each answered by one remediation kind. Real writes go to the
+ * sandbox only, so dry run is off here.
  */
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
-  const k8s = await startK8sApiServer({ token: null });
-  seedSandbox(k8s.seed);
-  const config: Config = {
-    ...options.config,
-    kubernetes: { mode: 'url', url: k8s.url },
-    policy: { ...options.config.policy, dryRun: false },
-    detect: { ...options.config.detect, intervalMs: Math.min(options.config.detect.intervalMs, 1000) },
-  };
+  const token = options.token ?? newDemoToken();
+  const k8s = await startK8sApiServer({ token: null, seed: demoObjects() });
+  const config = demoConfig(options.config, k8s.url, token, options);
   let daemon: Daemon;
   try {
     daemon = await startDaemon({ config, logger: options.logger, rules: DEMO_RULES });
@@ -56,36 +55,50 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     await k8s.close();
     throw err;
   }
-  const service = new SimulatedService({ writeUrl: `${daemon.url}/api/v1/write`, service: SERVICE, namespace: NAMESPACE, logger: options.logger });
-  service.start();
-  const status = new StatusPrinter(daemon, k8s, { namespace: NAMESPACE, name: SERVICE }, out);
+  const startedAtMs = Date.now();
+  const world = new DemoWorld(k8s.store, options.seed ?? 42);
+  const emitter = new DemoEmitter({ baseUrl: daemon.url, logger: options.logger });
+  let inFlight: Promise<void> = Promise.resolve();
+  const ticker = setInterval(() => {
+    // One tick at a time: a slow daemon delays the simulation rather than piling up requests.
+    inFlight = inFlight.then(() => {
+      try {
+        const { series, traces } = world.tick(Date.now());
+        return emitter.send(series, traces);
+      } catch (err) {
+        options.logger.warn({ err: errorMessage(err) }, 'demo: simulation tick failed');
+        return undefined;
+      }
+    });
+  }, 1000);
+  const page = `${daemon.url}/`;
+  const status = new StatusPrinter(daemon, startedAtMs, out, (d) => `-> approve on ${page} (log in with the demo token), or: AIOPSD_TOKEN=<token> npx aiopsd approve ${d.id} --url ${daemon.url} --reason "demo"`);
+  const faults = new FaultInjector(world, faultSchedule(options), (f) => status.fault(f));
+  faults.start();
   status.start();
-  out(`aiopsd demo: API and web page at ${daemon.url}  (anomalies: ${daemon.url}/api/v1/anomalies, decisions: ${daemon.url}/api/v1/decisions, audit: ${daemon.url}/api/v1/audit)`);
-  out(`sandbox Kubernetes API at ${k8s.url}; simulated service "${SERVICE}" spikes its latency about every ${service.spikeEveryS} s. Ctrl-C stops.`);
+  out(`aiopsd demo: web page ${page}   API ${daemon.url}/api/v1   metrics ${daemon.url}/metrics`);
+  out(`approver token (user ${DEMO_APPROVER}): ${token}`);
+  out(`sandbox Kubernetes API ${k8s.url} (namespace demo): frontend, checkout, payments, catalog (+ catalog canary), Gslb frontend over eu/us`);
+  out(`faults: ${faults.schedule.map((f) => `${f.name} at ${f.atS} s -> ${f.remediation}`).join('; ')}. Ctrl-C stops.`);
+
+  let stopped = false;
   return {
     daemon,
+    k8s,
     k8sUrl: k8s.url,
+    token,
+    world,
+    faults,
+    verified: () => status.verified,
     stop: async () => {
-      status.stop();
-      await service.stop();
+      if (stopped) return;
+      stopped = true;
+      faults.stop();
+      clearInterval(ticker);
+      await status.stop();
+      await inFlight;
       await daemon.stop();
       await k8s.close();
     },
   };
-}
-
-function seedSandbox(seed: (obj: Record<string, unknown>) => void): void {
-  seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  seed({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: SERVICE, namespace: NAMESPACE, labels: { app: SERVICE } },
-    spec: { replicas: 2, selector: { matchLabels: { app: SERVICE } }, template: { metadata: { labels: { app: SERVICE } }, spec: { containers: [{ name: SERVICE, image: 'demo/checkout:1.0' }] } } },
-  });
-  seed({
-    apiVersion: 'autoscaling/v2',
-    kind: 'HorizontalPodAutoscaler',
-    metadata: { name: SERVICE, namespace: NAMESPACE },
-    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: SERVICE }, minReplicas: 2, maxReplicas: 10, metrics: [] },
-  });
 }

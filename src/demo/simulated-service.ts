@@ -1,76 +1,53 @@
 import type { Logger } from '../telemetry/logger.js';
 import { compressBlock } from '../ingest/remote-write/snappy.js';
 import { encodeWriteRequestV1, type TimeSeriesV1Input } from '../ingest/remote-write/encode.js';
+import { encodeTracesJson, encodeTracesProto } from '../ingest/otlp/encode.js';
+import type { OtlpTraces } from '../ingest/otlp/types.js';
 import { errorMessage } from '../lib/errors.js';
 
-export interface SimulatedServiceOptions {
-  readonly writeUrl: string;
-  readonly service: string;
-  readonly namespace: string;
+/** Where the simulated services send: aiopsd's own receivers, as a Prometheus and an OTel SDK would. */
+export interface EmitterOptions {
+  readonly baseUrl: string;
   readonly logger: Logger;
-  /** Seconds between samples (default 1). */
-  readonly stepS?: number;
-  /** Seconds between latency spikes (default 40). */
-  readonly spikeEveryS?: number;
-  /** Seed for the noise, so a demo run is repeatable. */
-  readonly seed?: number;
+  /** OTLP encoding: protobuf (the SDK default) or JSON. Default proto. */
+  readonly otlpFormat?: 'proto' | 'json';
 }
 
 /**
- * A service that reports its request latency and rate by remote_write, like a Prometheus would:
- * steady with a little noise, and every spikeEveryS seconds a few seconds of 8× latency.
+ * Sends one tick of the demo's telemetry: metrics as a snappy-compressed remote_write 1.0 request to
+ * POST /api/v1/write, spans as OTLP/HTTP to POST /v1/traces. Failures are logged, never thrown, so
+ * a slow daemon cannot stop the simulation.
  */
-export class SimulatedService {
-  readonly spikeEveryS: number;
-  private readonly stepS: number;
-  private timer: NodeJS.Timeout | undefined;
-  private tick = 0;
-  private rng: () => number;
-  private inFlight: Promise<void> = Promise.resolve();
+export class DemoEmitter {
+  sent = { writes: 0, traces: 0, failures: 0 };
 
-  constructor(private readonly options: SimulatedServiceOptions) {
-    this.stepS = options.stepS ?? 1;
-    this.spikeEveryS = options.spikeEveryS ?? 40;
-    this.rng = mulberry32(options.seed ?? 42);
+  constructor(private readonly options: EmitterOptions) {}
+
+  async send(series: TimeSeriesV1Input[], traces: OtlpTraces): Promise<void> {
+    await Promise.all([this.write(series), this.trace(traces)]);
   }
 
-  start(): void {
-    this.timer = setInterval(() => {
-      this.inFlight = this.send().catch((err: unknown) => this.options.logger.warn({ err: errorMessage(err) }, 'demo service: remote_write failed'));
-    }, this.stepS * 1000);
+  private async write(series: TimeSeriesV1Input[]): Promise<void> {
+    const body = compressBlock(encodeWriteRequestV1({ timeseries: series }));
+    await this.post('/api/v1/write', body, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' }, 'writes');
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.inFlight;
+  private async trace(traces: OtlpTraces): Promise<void> {
+    const json = this.options.otlpFormat === 'json';
+    const body = json ? encodeTracesJson(traces) : encodeTracesProto(traces);
+    await this.post('/v1/traces', body, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }, 'traces');
   }
 
-  /** One scrape's worth of samples. */
-  sample(nowMs: number): TimeSeriesV1Input[] {
-    const t = this.tick++;
-    const phase = (t * this.stepS) % this.spikeEveryS;
-    const spiking = t * this.stepS >= this.spikeEveryS && phase < 5;
-    const latency = 0.12 + (this.rng() - 0.5) * 0.02 + (spiking ? 0.9 : 0);
-    const rate = 200 + (this.rng() - 0.5) * 20;
-    const base = [
-      { name: 'service', value: this.options.service },
-      { name: 'namespace', value: this.options.namespace },
-      { name: 'job', value: 'demo' },
-    ];
-    return [
-      { labels: [{ name: '__name__', value: 'demo_http_request_duration_seconds' }, ...base], samples: [{ value: latency, timestamp: nowMs }] },
-      { labels: [{ name: '__name__', value: 'demo_http_requests_per_second' }, ...base], samples: [{ value: rate, timestamp: nowMs }] },
-    ];
-  }
-
-  private async send(): Promise<void> {
-    const body = compressBlock(encodeWriteRequestV1({ timeseries: this.sample(Date.now()) }));
-    const res = await fetch(this.options.writeUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
-      body,
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  private async post(path: string, body: Buffer, headers: Record<string, string>, counter: 'writes' | 'traces'): Promise<void> {
+    try {
+      const res = await fetch(`${this.options.baseUrl}${path}`, { method: 'POST', headers, body });
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      await res.arrayBuffer().catch(() => undefined);
+      this.sent[counter]++;
+    } catch (err) {
+      this.sent.failures++;
+      this.options.logger.warn({ path, err: errorMessage(err) }, 'demo: sending telemetry failed');
+    }
   }
 }
 

@@ -100,7 +100,7 @@ export async function buildRemediation(config: Config, deps: RemediationDeps, st
   });
   const worker = new RemediationWorker(
     connection,
-    { queueName: config.queue.name, concurrency: config.queue.concurrency, lockDurationMs: config.queue.lockDurationMs, markSideEffectBeforeRun: false },
+    { queueName: config.queue.name, concurrency: config.queue.concurrency, lockDurationMs: config.queue.lockDurationMs, stalledIntervalMs: config.queue.lockDurationMs, markSideEffectBeforeRun: false },
     { ledger, executor, metrics, clock, killSwitch, circuitBreaker, onError: (err, id) => logger.warn({ decision: id, err: errorMessage(err) }, 'job failed') },
   );
   worker.start();
