@@ -137,6 +137,7 @@ export class RemediationWorker {
       const result = await this.deps.executor.run(decision, ctx);
       const finished = await ledger.finish(claim, statusFor(result), result);
       metrics.jobs.inc({ action: decision.action.type, outcome: finished ? result.outcome : 'fenced' });
+      if (finished) observeTimeToRemediate(metrics, decision, result, clock.nowMs());
       return result;
     } catch (err) {
       if (err instanceof ClaimLostError) {
@@ -177,6 +178,15 @@ export class RemediationWorker {
   async close(): Promise<void> {
     await this.worker.close();
   }
+}
+
+/** Verdicts that end a live remediation: from the first anomaly of its evidence to here. */
+const VERDICTS = new Set(['verified', 'reverted', 'held', 'failed']);
+
+function observeTimeToRemediate(metrics: Metrics, decision: Decision, result: ActionResult, nowMs: number): void {
+  if (decision.dryRun || !VERDICTS.has(result.outcome) || decision.evidence.length === 0) return;
+  const firstMs = Math.min(...decision.evidence.map((a) => a.timestampMs));
+  metrics.timeToRemediate.observe({ action: decision.action.type, outcome: result.outcome }, Math.max(0, (nowMs - firstMs) / 1000));
 }
 
 /** Guardrails that stopped a run right before its write: the decision was suppressed, not executed. */

@@ -44,6 +44,7 @@ export function createMetrics(registry: Registry, opts: { processMetrics?: boole
     // queue / actions
     jobs: new Counter({ name: 'aiopsd_jobs_total', help: 'Remediation jobs finished, by action type and outcome (planned, executed, noop, failed).', labelNames: ['action', 'outcome'], registers: r }),
     jobDuration: new Histogram({ name: 'aiopsd_job_duration_seconds', help: 'Time from job start to finish.', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers: r }),
+    timeToRemediate: new Histogram({ name: 'aiopsd_remediation_seconds', help: 'Time from the first anomaly of a live decision\'s evidence to its verdict (verified, reverted, held, failed).', labelNames: ['action', 'outcome'], buckets: [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600], registers: r }),
     queueDepth: new Gauge({ name: 'aiopsd_queue_jobs', help: 'Jobs in the remediation queue, by state.', labelNames: ['state'], registers: r }),
     // audit
     auditRecords: new Counter({ name: 'aiopsd_audit_records_total', help: 'Audit records appended, by kind.', labelNames: ['kind'], registers: r }),
