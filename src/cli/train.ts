@@ -7,6 +7,7 @@ import { initBackend, type BackendPreference } from '../detect/backend.js';
 import { buildForecaster, fileSaveHandler, MODEL_FORMAT, prepareInputs, type ForecasterMeta } from '../detect/model.js';
 import { listNabFiles } from '../detect/nab/layout.js';
 import { readNabCsv } from '../detect/nab/csv.js';
+import { mulberry32 } from '../lib/random.js';
 
 export interface TrainOptions {
   readonly data: string;
@@ -29,17 +30,6 @@ export interface TrainResult {
   readonly version: string;
 }
 
-/** Small seeded PRNG (mulberry32) so sampling and synthetic series are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A synthetic operational series: level + daily/weekly seasonality + trend + noise + occasional steps. */
 export function syntheticSeries(rand: () => number, n: number): Float64Array {

@@ -4,6 +4,7 @@ import { encodeWriteRequestV1, type TimeSeriesV1Input } from '../ingest/remote-w
 import { encodeTracesJson, encodeTracesProto } from '../ingest/otlp/encode.js';
 import type { OtlpTraces } from '../ingest/otlp/types.js';
 import { errorMessage } from '../lib/errors.js';
+import { mulberry32 } from '../lib/random.js';
 
 /** Where the simulated services send: aiopsd's own receivers, as a Prometheus and an OTel SDK would. */
 export interface EmitterOptions {
@@ -51,14 +52,3 @@ export class DemoEmitter {
   }
 }
 
-/** Small seeded PRNG (public domain), enough for repeatable demo noise. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -3,7 +3,7 @@ import type { TimeSeriesV1Input } from '../ingest/remote-write/encode.js';
 import { SPAN_KIND_SERVER, STATUS_ERROR, STATUS_UNSET, type OtlpSpan, type OtlpTraces } from '../ingest/otlp/types.js';
 import { DEMO_NAMESPACE as NS } from './rules.js';
 import { DEMO_SERVICES, REGIONS, type DemoService } from './sandbox-seed.js';
-import { mulberry32 } from './simulated-service.js';
+import { mulberry32 } from '../lib/random.js';
 
 /** Faults currently injected (set by the schedule in faults.ts). */
 export interface FaultState {
