@@ -4,7 +4,6 @@ import { encodeWriteRequestV1, type TimeSeriesV1Input } from '../ingest/remote-w
 import { encodeTracesJson, encodeTracesProto } from '../ingest/otlp/encode.js';
 import type { OtlpTraces } from '../ingest/otlp/types.js';
 import { errorMessage } from '../lib/errors.js';
-import { mulberry32 } from '../lib/random.js';
 
 /** Where the simulated services send: aiopsd's own receivers, as a Prometheus and an OTel SDK would. */
 export interface EmitterOptions {
