@@ -191,6 +191,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Stack): Promis
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   if (options.autoCycle ?? true) startLoop(pipeline, config.detect.intervalMs, logger, stack);
+  if (config.audit.verifyIntervalMs > 0) watchAuditChain(audit, metrics, logger, config.audit.verifyIntervalMs, stack);
   updateQueueGauge(queue, metrics, stack);
   logger.info({ url, dataDir: path.resolve(config.dataDir) }, 'aiopsd listening');
 
@@ -265,6 +266,28 @@ function watchDependencies(checks: readonly ReadinessCheck[], metrics: Metrics, 
   const timer = setInterval(run, 10_000);
   timer.unref();
   stack.push({ name: 'dependency-watch', stop: async () => clearInterval(timer) });
+}
+
+/** Verify the whole chain now and then, so a broken or truncated log pages someone (aiopsd_audit_chain_valid). */
+function watchAuditChain(audit: AuditStore, metrics: Metrics, logger: Logger, intervalMs: number, stack: Stack): void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    audit
+      .verify()
+      .then((r) => {
+        metrics.auditChainValid.set(r.ok ? 1 : 0);
+        metrics.auditVerifiedRecords.set(r.records);
+        if (!r.ok) logger.error({ firstBadSeq: r.firstBadSeq, reason: r.reason }, 'audit chain verification failed');
+      })
+      .catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'audit chain verification could not run'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  stack.push({ name: 'audit-verify', stop: async () => clearInterval(timer) });
 }
 
 async function drainQueue(queue: RemediationQueue, timeoutMs: number): Promise<void> {

@@ -260,6 +260,7 @@ const leader = z
 const audit = z
   .object({
     checkpointKey: z.string().optional().describe('Secret (env AIOPSD_AUDIT_CHECKPOINT_KEY) that signs the audit head checkpoint, so a cut tail is detected.'),
+    verifyIntervalMs: durationMs.default(10 * 60_000).describe('How often the daemon verifies the whole audit chain itself (aiopsd_audit_chain_valid); 0 = never. Each run reads the whole log.'),
   })
   .strict()
   .prefault({});

@@ -49,6 +49,12 @@ export function createMetrics(registry: Registry, opts: { processMetrics?: boole
     // audit
     auditRecords: new Counter({ name: 'aiopsd_audit_records_total', help: 'Audit records appended, by kind.', labelNames: ['kind'], registers: r }),
     auditErrors: new Counter({ name: 'aiopsd_audit_append_errors_total', help: 'Audit appends that failed.', registers: r }),
+    // safety
+    leader: new Gauge({ name: 'aiopsd_leader', help: '1 while this replica holds the leader Lease (decides), else 0. sum over replicas == 0 means nobody decides.', registers: r }),
+    circuitBreakerOpen: new Gauge({ name: 'aiopsd_circuit_breaker_open', help: '1 while the circuit breaker is open (every decision needs a person), else 0.', registers: r }),
+    killSwitchOn: new Gauge({ name: 'aiopsd_kill_switch_on', help: '1 while the kill switch is on (no writes, queue paused), else 0.', registers: r }),
+    auditChainValid: new Gauge({ name: 'aiopsd_audit_chain_valid', help: '1 when the last periodic audit verification passed, 0 when it found a broken chain.', registers: r }),
+    auditVerifiedRecords: new Gauge({ name: 'aiopsd_audit_verified_records', help: 'Records covered by the last periodic audit verification.', registers: r }),
     // dependencies
     dependencyUp: new Gauge({ name: 'aiopsd_dependency_up', help: '1 when a dependency (redis, audit_store) answered its last check.', labelNames: ['dependency'], registers: r }),
   };

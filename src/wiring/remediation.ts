@@ -106,9 +106,10 @@ export async function buildRemediation(config: Config, deps: RemediationDeps, st
   worker.start();
   stack.push({ name: 'worker', stop: () => worker.close() });
 
-  const leader = buildLeader(config, kube, logger, clock);
+  const leader = buildLeader(config, kube, logger, clock, metrics);
   await leader.start();
   stack.push({ name: 'leader', stop: () => leader.stop() });
+  watchSafety({ killSwitch, circuitBreaker, leader }, metrics, g.killSwitchPollMs, stack);
 
   return {
     queue,
@@ -122,7 +123,26 @@ export async function buildRemediation(config: Config, deps: RemediationDeps, st
   };
 }
 
-function buildLeader(config: Config, kube: KubernetesApi | undefined, logger: Logger, clock: Clock): LeaderGate {
+/** Keep the safety gauges (leader, circuit breaker, kill switch) current for alerts and dashboards. */
+function watchSafety(parts: { killSwitch: KillSwitch; circuitBreaker: CircuitBreaker; leader: LeaderGate }, metrics: Metrics, intervalMs: number, stack: Stack): void {
+  const run = (): void => {
+    metrics.leader.set(parts.leader.isLeader() ? 1 : 0);
+    parts.killSwitch
+      .isOn()
+      .then((on) => metrics.killSwitchOn.set(on ? 1 : 0))
+      .catch(() => undefined);
+    parts.circuitBreaker
+      .state()
+      .then((s) => metrics.circuitBreakerOpen.set(s.open ? 1 : 0))
+      .catch(() => undefined);
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  stack.push({ name: 'safety-gauges', stop: async () => clearInterval(timer) });
+}
+
+function buildLeader(config: Config, kube: KubernetesApi | undefined, logger: Logger, clock: Clock, metrics: Metrics): LeaderGate {
   const l = config.leader;
   if (!l.enabled) return new AlwaysLeader();
   if (!kube) throw new AppError('invalid_config', 'leader.enabled needs a Kubernetes connection (kubernetes.mode is none)');
@@ -135,8 +155,14 @@ function buildLeader(config: Config, kube: KubernetesApi | undefined, logger: Lo
     renewDeadlineMs: l.renewDeadlineMs,
     retryPeriodMs: l.retryPeriodMs,
     clock,
-    onStartedLeading: () => logger.info('started leading: this replica decides'),
-    onStoppedLeading: () => logger.warn('stopped leading: this replica no longer decides'),
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      logger.info('started leading: this replica decides');
+    },
+    onStoppedLeading: () => {
+      metrics.leader.set(0);
+      logger.warn('stopped leading: this replica no longer decides');
+    },
     onError: (err) => logger.warn({ err: errorMessage(err) }, 'leader election'),
   });
 }
