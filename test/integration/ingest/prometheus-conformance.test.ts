@@ -101,6 +101,10 @@ describe.skipIf(!available)('real Prometheus 2.42: remote_write and query API de
       throw new Error(`${err.message}; replicas hold ${r0.store.size}/${r1.store.size} series (${[...r0.store.all(), ...r1.store.all()].slice(0, 3).map((v) => v.key).join(' ')}); scrapes ${scrapes}; prometheus: ${promLog}`);
     });
 
+    // Each replica's remote_write queue flushes on its own schedule: wait until both have received theirs.
+    const gaugeCount = (): number => [...r0.store.all(), ...r1.store.all()].filter((v) => v.key.startsWith('aiopsd_test_gauge{')).length;
+    await waitFor(() => r0.store.size > 0 && r1.store.size > 0 && gaugeCount() > 15, 40_000, 'series on both replicas');
+
     // Sharding: the 21 gauge series (+ up, scrape_* series) are split, none on both replicas.
     const keys0 = new Set([...r0.store.all()].map((v) => v.key));
     const keys1 = new Set([...r1.store.all()].map((v) => v.key));
