@@ -16,6 +16,9 @@ import type { Logger } from './telemetry/logger.js';
  * Where proposed decisions go: straight to the queue, or (issue: approvals) parked until a person
  * approves. The pipeline does not know which.
  */
+/** Anomalies kept for the next cycle when one fails part-way (bounded: newest kept). */
+const MAX_PENDING_ANOMALIES = 10_000;
+
 export interface DecisionGate {
   submit(decision: Decision): Promise<void>;
 }
@@ -41,6 +44,7 @@ export interface PipelineDeps {
  */
 export class Pipeline {
   readonly recentAnomalies = new RecentList<Anomaly>(1000);
+  private pending: Anomaly[] = [];
   private running: Promise<void> | undefined;
 
   constructor(private readonly deps: PipelineDeps) {}
@@ -60,9 +64,18 @@ export class Pipeline {
 
   private cycle(): Promise<void> {
     return inSpan('aiopsd.detection_cycle', {}, async (span) => {
-      const anomalies = await this.deps.detection.runAsync();
+      // Anomalies a failed cycle could not finish (database down while auditing) go first: a scored point
+      // is never silently lost. The tracker and the dedup stage make a retried anomaly change nothing twice.
+      const anomalies = [...this.pending.splice(0), ...(await this.deps.detection.runAsync())];
       span.setAttribute('aiopsd.anomalies', anomalies.length);
-      for (const anomaly of anomalies) await this.onAnomaly(anomaly);
+      for (let i = 0; i < anomalies.length; i++) {
+        try {
+          await this.onAnomaly(anomalies[i]!);
+        } catch (err) {
+          this.pending = anomalies.slice(i).slice(-MAX_PENDING_ANOMALIES);
+          throw err;
+        }
+      }
       await this.afterCycle();
     });
   }
@@ -76,7 +89,6 @@ export class Pipeline {
   }
 
   private async onAnomaly(anomaly: Anomaly): Promise<void> {
-    this.recentAnomalies.push(anomaly);
     const event = this.deps.incidents.observe(anomaly);
     if (event.type !== 'opened' && event.type !== 'updated') return;
     const incident = event.incident;
@@ -85,6 +97,7 @@ export class Pipeline {
       await this.audit('incident.opened', incident, { incident: summary(incident), evidence: anomaly });
     }
     await this.audit('anomaly', incident, { evidence: anomaly });
+    this.recentAnomalies.push(anomaly);
     if (this.deps.leader && !this.deps.leader.isLeader()) return;
     const outcome = await this.deps.policy.evaluate(incident, anomaly);
     for (const s of outcome.suppressed) await this.suppress(s);

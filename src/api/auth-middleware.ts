@@ -32,7 +32,7 @@ export function remoteWriteGuard(tokenSha256: string | undefined): RequestHandle
   const want = tokenSha256 ? Buffer.from(tokenSha256, 'hex') : undefined;
   return (req, _res, next) => {
     if (!want) return next();
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const m = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
     const got = createHash('sha256').update(m?.[1] ?? '').digest();
     if (!m || !timingSafeEqual(got, want)) throw new AppError('unauthorized', 'remote_write needs a valid bearer token', { httpStatus: 401 });
     next();

@@ -27,7 +27,12 @@ export class Auditor {
   }
 }
 
+/**
+ * Strips secret-looking keys' values, and replaces NUL characters (which PostgreSQL text cannot hold)
+ * with U+FFFD, so evidence that carries odd telemetry never makes an audit append fail.
+ */
 export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
   if (depth > 32 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
   const out: Record<string, unknown> = {};

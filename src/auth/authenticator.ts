@@ -88,7 +88,7 @@ export class Authenticator {
       if (this.anonymousRole) return { subject: 'anonymous', role: this.anonymousRole, method: 'anonymous', kind: 'anonymous' };
       throw unauthorized('authentication required (Authorization: Bearer <token>)');
     }
-    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
+    const m = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization); // RFC 7235: the scheme is case-insensitive
     if (!m) throw unauthorized('malformed Authorization header (expected "Bearer <token>")');
     const token = m[1]!;
     if (this.config.oidc && looksLikeJwt(token)) return this.verifyJwt(token, this.config.oidc);

@@ -34,6 +34,7 @@ export class IncidentTracker {
     const groupKey = anomaly.service ?? anomaly.seriesKey;
     const current = this.open.get(groupKey);
     this.lastActivityMs.set(groupKey, this.clock.nowMs());
+    if (current?.anomalies.some((a) => a.id === anomaly.id)) return { type: 'updated', incident: current, anomaly }; // a retried cycle
     if (!current) {
       const incident: Incident = {
         id: newId('inc'),

@@ -30,6 +30,10 @@ export function addLabel(labels: LabelRecord, name: string, value: string, where
     const why = name.length === 0 ? 'an empty label name' : `invalid label name ${quote(name)}`;
     throw badRequest('invalid_labels', `${where}: ${which} has ${why} (must match [a-zA-Z_][a-zA-Z0-9_]*)`, { where, label: which });
   }
+  if (value.includes('\u0000')) {
+    // PostgreSQL text cannot hold NUL, and no Prometheus label value has a reason to: invalid data (400).
+    throw badRequest('invalid_labels', `${where}: ${which} (${quote(name)}) has a NUL character in its value`, { where, label: which });
+  }
   if (Object.hasOwn(labels, name)) {
     throw badRequest('invalid_labels', `${where}: ${which} repeats label name ${quote(name)}`, { where, label: which });
   }

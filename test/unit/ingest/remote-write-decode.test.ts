@@ -235,3 +235,11 @@ describe('decodeWriteRequestV2', () => {
     );
   });
 });
+
+describe('remote_write refuses a NUL in a label value', () => {
+  it('answers 400 invalid_labels naming the label', async () => {
+    const { encodeWriteRequestV1, decodeWriteRequestV1 } = await import('../../../src/ingest/remote-write/index.js');
+    const body = encodeWriteRequestV1({ timeseries: [{ labels: [{ name: '__name__', value: 'up' }, { name: 'zone', value: 'a\u0000b' }], samples: [{ value: 1, timestamp: 1 }] }] });
+    expect(() => decodeWriteRequestV1(body)).toThrow(/NUL character/);
+  });
+});

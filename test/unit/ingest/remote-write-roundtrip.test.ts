@@ -21,10 +21,12 @@ const labelName = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'job', 'le') },
 ).filter((n) => n !== '__name__');
 
-const labelValue = fc.string({ unit: 'binary', maxLength: 24 });
+// Any text but NUL, which the receiver refuses (400) because PostgreSQL text cannot hold it.
+const noNul = (s: string): string => s.replaceAll('\u0000', '');
+const labelValue = fc.string({ unit: 'binary', maxLength: 24 }).map(noNul);
 
 const labelSet: fc.Arbitrary<LabelInput[]> = fc
-  .tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }), fc.uniqueArray(fc.tuple(labelName, labelValue), { maxLength: 6, selector: ([n]) => n }))
+  .tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }).map(noNul).filter((s) => s.length > 0), fc.uniqueArray(fc.tuple(labelName, labelValue), { maxLength: 6, selector: ([n]) => n }))
   .map(([metric, pairs]) => [{ name: '__name__', value: metric }, ...pairs.map(([name, value]) => ({ name, value }))]);
 
 const sampleArb: fc.Arbitrary<SampleV2Input> = fc.record(
