@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from '../../src/lib/random.js';
 
 export type FaultKind = 'error-burst' | 'latency-regression' | 'traffic-drop';
 export const FAULT_KINDS: readonly FaultKind[] = ['error-burst', 'latency-regression', 'traffic-drop'];
@@ -23,17 +24,8 @@ interface ServiceState {
   fault?: FaultKind;
 }
 
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so runs are comparable. */
+export const prng = mulberry32;
 
 export class Fleet {
   private readonly services = new Map<string, ServiceState>();
