@@ -12,8 +12,10 @@ export interface PoolWorkerData {
 
 export interface PoolTask {
   readonly id: number;
+  /** Packed points; window i is values[starts[i], ends[i]). Windows of one series overlap and share their points. */
   readonly values: Float64Array;
-  readonly offsets: Int32Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
   readonly attempt: number;
   /** Test hook: busy-wait this long on the first attempt (to simulate a stuck worker). */
   readonly testDelayMs?: number;
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
         }
       }
       const windows: Float64Array[] = [];
-      for (let i = 0; i + 1 < task.offsets.length; i++) windows.push(task.values.subarray(task.offsets[i]!, task.offsets[i + 1]!));
+      for (let i = 0; i < task.starts.length; i++) windows.push(task.values.subarray(task.starts[i]!, task.ends[i]!));
       const { raw, expected } = detector.raw(windows);
       port.postMessage({ id: task.id, raw, expected }, [raw.buffer as ArrayBuffer, expected.buffer as ArrayBuffer]);
     } catch (err) {

@@ -49,3 +49,18 @@ describe('scoring pool', () => {
     await expect(pool.ready()).rejects.toThrow(/nonexistent\/model\/model\.json: cannot be read/);
   });
 });
+
+describe('packWindows', () => {
+  it('sends overlapping views of one buffer once, and every window unchanged', async () => {
+    const { packWindows } = await import('../../../src/detect/pool.js');
+    const a = Float64Array.from({ length: 300 }, (_, i) => i);
+    const b = Float64Array.from({ length: 50 }, (_, i) => 1000 + i);
+    const windows = [a.subarray(0, 240), a.subarray(1, 241), a.subarray(60, 300), b.subarray(0, 10), b.subarray(0, 50), new Float64Array([7, 8])];
+    const { values, starts, ends } = packWindows(windows, 0, windows.length);
+    expect(values.length).toBe(300 + 50 + 2);
+    windows.forEach((w, i) => expect([...values.subarray(starts[i]!, ends[i]!)]).toEqual([...w]));
+    const part = packWindows(windows, 2, 5);
+    expect(part.values.length).toBe(240 + 50);
+    windows.slice(2, 5).forEach((w, i) => expect([...part.values.subarray(part.starts[i]!, part.ends[i]!)]).toEqual([...w]));
+  });
+});
