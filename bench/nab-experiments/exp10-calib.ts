@@ -1,11 +1,10 @@
 /** Experiment 10: calibrators that scale the excess by how large this series' excesses usually are. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type BaseCache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 30): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<BaseCache>('/tmp/e3/base.json');
+const exc = (raw: ArrayLike<number>, h = 30): Float64Array => excess(raw, h);
 /** excess over max of last h raws, divided by (c + typical past excess); typical = mean of positive excesses or decayed max. */
 function scaled(raw: number[], h: number, c: number, mode: 'mean' | 'rms' | 'dmax', decay = 0.999): Float64Array {
   const out = new Float64Array(raw.length);

@@ -1,12 +1,11 @@
 /** Experiment 11: novelty of the change over L rows (x_i − x_{i−L}), calibrated on its own and combined with the default by max; L and capacity sweep. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type BaseCache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 30): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<BaseCache>('/tmp/e3/base.json');
+const exc = (raw: ArrayLike<number>, h = 30): Float64Array => excess(raw, h);
 function lagNov(v: Float64Array, lag: number, cap = 16): Float64Array {
   const n = new IntervalNovelty(cap); const out = new Float64Array(v.length);
   for (let i = lag; i < v.length; i++) out[i] = n.update(v[i]! - v[i - lag]!);

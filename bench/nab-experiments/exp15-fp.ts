@@ -1,12 +1,10 @@
 /** Experiment 15 (on ensemble-3 raw): FP reduction — decayed long-term max in the calibrator, echo-free seasonal difference (nearest of K seasons), keep-new-max filter. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
-import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, seasNearest, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 15): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
+const exc = (raw: ArrayLike<number>, h = 15): Float64Array => excess(raw, h);
 const R3 = (k: string, sw = 0.5, s?: Float64Array) => base[k]!.v.map((x, i) => x + base[k]!.e[i]! + sw * (s ? s[i]! : base[k]!.s[i]!));
 run(corpus, 'ensemble-3', (_v, k) => exc(R3(k)));
 /** excess over max(recent max, gamma × long max decayed by `decay` per row). */
@@ -21,15 +19,6 @@ function excLong(raw: number[], h: number, gamma: number, decay: number): Float6
   return out;
 }
 for (const g of [0.25, 0.5, 0.75]) for (const d of [0.99, 0.999, 0.9999]) run(corpus, `longmax g${g} d${d}`, (_v, k) => excLong(R3(k), 15, g, d));
-function seasNearest(v: Float64Array, p: number, K: number): Float64Array {
-  const n = new IntervalNovelty(8); const out = new Float64Array(v.length);
-  for (let i = p; i < v.length; i++) {
-    let best = v[i]! - v[i - p]!;
-    for (let c = 2; c <= K && i - c * p >= 0; c++) { const d = v[i]! - v[i - c * p]!; if (Math.abs(d) < Math.abs(best)) best = d; }
-    out[i] = n.update(best);
-  }
-  return out;
-}
 for (const K of [2, 3]) run(corpus, `season nearest of ${K}`, (v, k) => exc(R3(k, 0.5, seasNearest(v, 288, K))));
 const keepNewMax = (p: Float64Array, R: number): Float64Array => {
   const out = new Float64Array(p.length);

@@ -1,12 +1,11 @@
 /** Experiment 16: seasonal difference against K earlier seasons (nearest or median), weight sweep, with/without the model. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 15): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
+const exc = (raw: ArrayLike<number>, h = 15): Float64Array => excess(raw, h);
 function seasK(v: Float64Array, p: number, K: number, mode: 'nearest' | 'median', cap = 8): Float64Array {
   const n = new IntervalNovelty(cap); const out = new Float64Array(v.length); const d: number[] = [];
   for (let i = p; i < v.length; i++) {

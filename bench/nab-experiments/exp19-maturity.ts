@@ -3,21 +3,11 @@
  * is outside the range of the earlier ones with probability ~2/n, so a novelty after a long history is more
  * surprising than the same novelty early on: weight the excess by f(n) (n = rows seen).
  */
-import { readFileSync } from 'node:fs';
-import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { seasNearest, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
-function seasNearest(v: Float64Array, p: number, K: number, cap = 8): Float64Array {
-  const n = new IntervalNovelty(cap); const out = new Float64Array(v.length);
-  for (let i = p; i < v.length; i++) {
-    let best = v[i]! - v[i - p]!;
-    for (let c = 2; c <= K && i - c * p >= 0; c++) { const d = v[i]! - v[i - c * p]!; if (Math.abs(d) < Math.abs(best)) best = d; }
-    out[i] = n.update(best);
-  }
-  return out;
-}
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
 const RAW = new Map<string, number[]>();
 for (const f of corpus) { const s = seasNearest(f.values, 288, 3); RAW.set(f.key, base[f.key]!.v.map((x, i) => x + base[f.key]!.e[i]! + 0.5 * s[i]!)); }
 /** excess calibration with the excess (mode 'ex') or the raw (mode 'raw') weighted by f(n). */

@@ -1,20 +1,10 @@
 /** Experiment 20 (ensemble-3 nearest-of-3): excess per component (each over its own recent max) summed, vs excess of the summed raw. */
-import { readFileSync } from 'node:fs';
 import { ExcessCalibrator } from '../../src/detect/calibrate.js';
-import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { seasNearest, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
-function seasNearest(v: Float64Array, p: number, K: number, cap = 8): Float64Array {
-  const n = new IntervalNovelty(cap); const out = new Float64Array(v.length);
-  for (let i = p; i < v.length; i++) {
-    let best = v[i]! - v[i - p]!;
-    for (let c = 2; c <= K && i - c * p >= 0; c++) { const d = v[i]! - v[i - c * p]!; if (Math.abs(d) < Math.abs(best)) best = d; }
-    out[i] = n.update(best);
-  }
-  return out;
-}
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
 const S = new Map<string, Float64Array>();
 for (const f of corpus) S.set(f.key, seasNearest(f.values, 288, 3));
 function excessOf(raw: ArrayLike<number>, h = 15): Float64Array {

@@ -2,13 +2,12 @@
  * Experiment 21 (ensemble-3 nearest-of-3): weight the seasonal-difference novelty by the series' seasonality
  * strength g = clamp(1 − a·var(seasonal difference)/var(value), 0, 1) (running variances; parameter-free at a = 1).
  */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
 /** seasonal-difference novelty and the running variance ratio var(diff)/var(x) at each row (before the row joins). */
 function seas(v: Float64Array, p: number, K: number): { nov: Float64Array; ratio: Float64Array } {
   const n = new IntervalNovelty(8); const nov = new Float64Array(v.length); const ratio = new Float64Array(v.length).fill(1);
@@ -27,7 +26,7 @@ function seas(v: Float64Array, p: number, K: number): { nov: Float64Array; ratio
 }
 const SS = new Map<string, { nov: Float64Array; ratio: Float64Array }>();
 for (const f of corpus) SS.set(f.key, seas(f.values, 288, 3));
-const exc = (raw: ArrayLike<number>, h = 15): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const exc = (raw: ArrayLike<number>, h = 15): Float64Array => excess(raw, h);
 const clamp = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
 for (const w of [0.5, 1]) for (const a of [0, 0.5, 1, 2]) for (const pw of [1, 2]) {
   if (a === 0 && pw === 2) continue;

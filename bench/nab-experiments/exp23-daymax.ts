@@ -1,10 +1,10 @@
 /** Experiment 23 (ensemble-3 final raw): excess over max(recent 15 raws, γ × max raw of the last D rows). */
-import { readFileSync } from 'node:fs';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
 function rawOf(v: Float64Array, k: string): number[] {
   const vn = new IntervalNovelty(16), sn = new IntervalNovelty(8); const out: number[] = [];
   for (let i = 0; i < v.length; i++) {

@@ -1,11 +1,10 @@
 /** Experiment 24: spectral-residual (SR) saliency of the newest point over a short causal window, added to the ensemble-3 raw. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type Base3Cache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base3.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[]; s: number[] }>;
+const base = loadCache<Base3Cache>('/tmp/e3/base3.json');
 const N = Number(process.env.SR_N ?? 64);
 const cosT = new Float64Array(N * N), sinT = new Float64Array(N * N);
 for (let k = 0; k < N; k++) for (let t = 0; t < N; t++) { cosT[k * N + t] = Math.cos((2 * Math.PI * k * t) / N); sinT[k * N + t] = Math.sin((2 * Math.PI * k * t) / N); }
@@ -41,7 +40,7 @@ function rawOf(v: Float64Array, k: string): { r: number[]; s: Float64Array } {
   return { r: out, s };
 }
 const D = new Map<string, { r: number[]; s: Float64Array }>(); for (const f of corpus) D.set(f.key, rawOf(f.values, f.key));
-const exc = (raw: ArrayLike<number>, h = 15): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const exc = (raw: ArrayLike<number>, h = 15): Float64Array => excess(raw, h);
 run(corpus, 'ensemble-3', (_v, k) => exc(D.get(k)!.r));
 run(corpus, 'SR alone', (_v, k) => exc(D.get(k)!.s));
 for (const w of [0.1, 0.3, 1]) {

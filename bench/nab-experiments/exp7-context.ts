@@ -3,12 +3,11 @@
  * value on a causal grid, learn which (recent discretised values → next discretised value) transitions the
  * series has shown, score the share of unseen transitions over several context orders.
  */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type BaseCache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[] }>;
+const base = loadCache<BaseCache>('/tmp/e3/base.json');
 
 interface CtxOpts { bins: number; orders: number; regrow: number; skip?: number }
 /** raw context novelty per row (0..1): share of context orders whose transition is unseen. */
@@ -42,7 +41,7 @@ function ctxNovelty(v: Float64Array, o: CtxOpts): Float64Array {
   }
   return out;
 }
-const exc = (raw: ArrayLike<number>, h = 30): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const exc = (raw: ArrayLike<number>, h = 30): Float64Array => excess(raw, h);
 const baseP = (k: string) => exc(base[k]!.v.map((x, i) => x + base[k]!.e[i]!));
 run(corpus, 'default', (_v, k) => baseP(k));
 for (const bins of [8, 16, 32]) for (const orders of [1, 3, 6]) {

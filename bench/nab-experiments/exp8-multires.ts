@@ -1,12 +1,11 @@
 /** Experiment 8: multi-resolution novelty (novelty of rolling means / downsampled series) added to the default raw. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type BaseCache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 30, tau = 1): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h, tau }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<BaseCache>('/tmp/e3/base.json');
+const exc = (raw: ArrayLike<number>, h = 30, tau = 1): Float64Array => excess(raw, h, tau);
 /** novelty of the rolling mean of the last m values (EMA if ema). */
 function smoothNov(v: Float64Array, m: number, ema = false): Float64Array {
   const nov = new IntervalNovelty(16);

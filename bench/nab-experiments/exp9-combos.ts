@@ -1,12 +1,11 @@
 /** Experiment 9: context novelty (exp7) and seasonal-difference novelty added to the default raw, weight/bins sweep. */
-import { readFileSync } from 'node:fs';
-import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { loadCorpus, run } from './harness.js';
+import { excess, type BaseCache, loadCache } from './cached.js';
 
 const corpus = await loadCorpus();
-const base = JSON.parse(readFileSync('/tmp/e3/base.json', 'utf8')) as Record<string, { f: number[]; v: number[]; e: number[] }>;
-const exc = (raw: ArrayLike<number>, h = 30): Float64Array => { const c = new ExcessCalibrator({ historyPoints: h }); return Float64Array.from(raw as number[], (r) => c.update(r)); };
+const base = loadCache<BaseCache>('/tmp/e3/base.json');
+const exc = (raw: ArrayLike<number>, h = 30): Float64Array => excess(raw, h);
 function ctxNovelty(v: Float64Array, bins: number, orders: number, regrow = 2): Float64Array {
   const out = new Float64Array(v.length);
   let lo = Infinity, hi = -Infinity, h = 0, origin = 0;
