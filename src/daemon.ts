@@ -36,7 +36,7 @@ import { allMigrations } from './wiring/migrations.js';
 import { buildDetection } from './wiring/detection.js';
 import { buildIngest } from './wiring/ingest.js';
 import { buildRemediation } from './wiring/remediation.js';
-import { closeServer, listen } from './wiring/http.js';
+import { closeServer, listen } from './lib/http-server.js';
 
 export interface DaemonOptions {
   readonly config: Config;

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { Faults, type FaultMatcher } from './k8s/faults.js';
 import { Rbac, type RbacRule } from './k8s/rbac.js';
@@ -17,6 +16,7 @@ import { createRouter } from './k8s/router.js';
 import { K8sStore } from './k8s/store.js';
 import type { K8sObject, ObjectKey, RequestLogEntry } from './k8s/types.js';
 import { validateObject } from './k8s/validate.js';
+import { baseUrl, listen } from '../lib/http-server.js';
 
 export type { FaultMatcher } from './k8s/faults.js';
 export type { RbacRule } from './k8s/rbac.js';
@@ -103,15 +103,8 @@ export async function startK8sApiServer(opts: K8sApiServerOptions = {}): Promise
     createRouter({ store, rbac, faults, token, log, maxLogEntries: opts.maxLogEntries ?? 10_000, maxBodyBytes: 3 * 1024 * 1024 }),
   );
   server.keepAliveTimeout = 2_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  await listen(server, opts.port ?? 0, host);
+  const url = baseUrl(server);
 
   const kubeconfig = (namespace = 'default'): KubeconfigFile => ({
     apiVersion: 'v1',

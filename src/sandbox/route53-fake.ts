@@ -6,7 +6,7 @@
  * (signatures are not checked). Loopback only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { baseUrl, listen } from '../lib/http-server.js';
 
 export interface FakeRecordSet {
   Name: string;
@@ -254,15 +254,8 @@ export async function startRoute53Fake(opts: { host?: string; port?: number } = 
     });
   });
   server.keepAliveTimeout = 2_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  await listen(server, opts.port ?? 0, host);
+  const url = baseUrl(server);
 
   return {
     url,

@@ -17,7 +17,7 @@ import { createAlertmanagerHandler } from '../ingest/alertmanager/handler.js';
 import { createRemoteWriteHandler } from '../ingest/remote-write/index.js';
 import type { ReadinessCheck } from '../api/app.js';
 import type { Stack } from './stack.js';
-import { closeServer, listen } from './http.js';
+import { closeServer, listen } from '../lib/http-server.js';
 
 export interface IngestHandlers {
   readonly remoteWrite: RequestHandler;
