@@ -82,19 +82,23 @@ export class KillSwitchStage implements PolicyStage {
 
   async apply(decisions: readonly Decision[]): Promise<StageResult> {
     if (decisions.length === 0) return { kept: [], dropped: [] };
-    let on: boolean;
-    let detail: string;
-    try {
+    const { on, detail } = await readOrFailClosed('kill switch', async () => {
       const s = await this.killSwitch.get();
-      on = s.on;
-      detail = s.forced ? 'kill switch forced on by config' : `kill switch on since ${s.updatedAtMs === undefined ? '?' : new Date(s.updatedAtMs).toISOString()} by ${s.actor?.id ?? '?'}: ${s.reason}`;
-    } catch (err) {
-      on = true;
-      detail = `kill switch state unreadable (${(err as Error).message}); failing closed`;
-    }
+      const why = s.forced ? 'kill switch forced on by config' : `kill switch on since ${s.updatedAtMs === undefined ? '?' : new Date(s.updatedAtMs).toISOString()} by ${s.actor?.id ?? '?'}: ${s.reason}`;
+      return { on: s.on, detail: why };
+    });
     if (!on) return { kept: [...decisions], dropped: [], checks: decisions.map((d) => ({ stage: this.name, decisionId: d.id, result: 'pass', observed: false, limit: false })) };
     const out = decisions.map((d) => dropped(d, 'kill_switch', detail, true, false));
     return { kept: [], dropped: out, checks: out.map(drop) };
+  }
+}
+
+/** A guard whose state cannot be read counts as tripped (fail closed), and says why. */
+async function readOrFailClosed(name: string, read: () => Promise<{ on: boolean; detail: string }>): Promise<{ on: boolean; detail: string }> {
+  try {
+    return await read();
+  } catch (err) {
+    return { on: true, detail: `${name} state unreadable (${(err as Error).message}); failing closed` };
   }
 }
 
@@ -282,16 +286,10 @@ export class CircuitBreakerStage implements PolicyStage {
 
   async apply(decisions: readonly Decision[]): Promise<StageResult> {
     if (decisions.length === 0) return { kept: [], dropped: [] };
-    let open: boolean;
-    let reason: string;
-    try {
+    const { on: open, detail: reason } = await readOrFailClosed('circuit breaker', async () => {
       const s = await this.breaker.state();
-      open = s.open;
-      reason = s.open ? `circuit breaker open until ${new Date(s.openUntilMs!).toISOString()}: ${s.reason}` : 'closed';
-    } catch (err) {
-      open = true;
-      reason = `circuit breaker state unreadable (${(err as Error).message}); failing closed`;
-    }
+      return { on: s.open, detail: s.open ? `circuit breaker open until ${new Date(s.openUntilMs!).toISOString()}: ${s.reason}` : 'closed' };
+    });
     if (!open) return { kept: [...decisions], dropped: [], checks: decisions.map((d) => ({ stage: this.name, decisionId: d.id, result: 'pass', observed: 'closed', limit: 'closed' })) };
     const kept = decisions.map((d) => (d.dryRun || d.requiresApproval ? d : { ...d, requiresApproval: true }));
     return { kept, dropped: [], checks: decisions.map((d) => ({ stage: this.name, decisionId: d.id, result: d.dryRun ? 'pass' : 'require_approval', observed: 'open', limit: 'closed', detail: reason })) };
