@@ -8,6 +8,7 @@ import type { Decision } from '../../../src/domain/types.js';
 import { tempDir, testConfig } from '../../support/env.js';
 import { at, arr, dashboardQueries, listFiles, ROOT } from '../../unit/ops/files.js';
 import { prometheusAvailable, promtoolAvailable, startPrometheus, type RunningPrometheus } from './prometheus.js';
+import { remoteWriteBody, REMOTE_WRITE_HEADERS } from '../../support/remote-write.js';
 
 const tmp = tempDir('aiopsd-ops-demo-');
 let demo: RunningDemo | undefined;
@@ -65,7 +66,13 @@ describe.skipIf(!prometheusAvailable)('dashboards and /metrics against a real Pr
       ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: aiopsd', '    static_configs:', `      - targets: ['${target}']`].join('\n') + '\n',
     );
     await waitForVerified(demo, 4, 150_000);
-    // A few more scrapes after the last verification, and one refused sample so the drop panels have a series.
+    // One re-sent sample (counted as a duplicate drop) so the drop panels have a series, then a few more
+    // scrapes so every rate() has two points.
+    const resent = remoteWriteBody([{ labels: { __name__: 'demo_resent', job: 'test' }, samples: [{ value: 1, timestamp: Date.now() }] }]);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${demo.daemon.url}/api/v1/write`, { method: 'POST', headers: REMOTE_WRITE_HEADERS, body: resent });
+      expect(res.status).toBe(204);
+    }
     await new Promise((r) => setTimeout(r, 5000));
 
     const metricsText = await (await fetch(`${demo.daemon.url}/metrics`)).text();
