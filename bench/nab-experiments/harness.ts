@@ -3,7 +3,7 @@
  * function (values → score per row), print the three normalised NAB profile scores.
  */
 import { join } from 'node:path';
-import { readNabCsv } from '../../src/detect/nab/csv.js';
+import { readNabCsv, timestampMillis } from '../../src/detect/nab/csv.js';
 import { listNabFiles } from '../../src/detect/nab/layout.js';
 import { PROFILE_NAMES, scoreAllProfiles, type NabFileInput } from '../../src/detect/nab/scorer.js';
 import { loadNabLabels, windowRows, type RowWindow } from '../../src/detect/nab/windows.js';
@@ -11,6 +11,8 @@ import { loadNabLabels, windowRows, type RowWindow } from '../../src/detect/nab/
 export interface Loaded {
   key: string;
   values: Float64Array;
+  /** Row timestamps, ms since the epoch (UTC). */
+  times: Float64Array;
   windows: RowWindow[];
 }
 
@@ -21,7 +23,7 @@ export async function loadCorpus(dir = NAB_DIR): Promise<Loaded[]> {
   const out: Loaded[] = [];
   for (const f of await listNabFiles(join(dir, 'data'))) {
     const s = await readNabCsv(f.path, f.key);
-    out.push({ key: f.key, values: s.values, windows: windowRows(s.timestamps, labels.get(f.key) ?? [], f.key) });
+    out.push({ key: f.key, values: s.values, times: Float64Array.from(s.timestamps, timestampMillis), windows: windowRows(s.timestamps, labels.get(f.key) ?? [], f.key) });
   }
   return out;
 }

@@ -20,7 +20,8 @@ export interface ScoreBatch {
 
 /** Per-series online state of a streaming detector: fed each point's raw scores in time order. */
 export interface StreamingSeriesState {
-  update(raw: Float64Array, row: number, out: { score: number; component: string }): { score: number; component: string };
+  /** `timeMs`: the point's timestamp (ms since the epoch), for time-of-day state; give it whenever known. */
+  update(raw: Float64Array, row: number, out: { score: number; component: string }, timeMs?: number): { score: number; component: string };
 }
 
 /**

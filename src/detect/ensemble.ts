@@ -1,16 +1,17 @@
 import { ExcessCalibrator, type ExcessCalibratorOptions } from './calibrate.js';
 import type { ScoreBatch, StreamingDetector } from './detector.js';
-import { COMPONENT_COUNT, COMPONENTS, RAW_SEASON_DIFF, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
+import { DAY_MS, DayProfile } from './day-profile.js';
+import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
-import { IntervalNovelty } from './novelty.js';
+import { IntervalNovelty, RunningVariance } from './novelty.js';
 
 /**
  * The default detector. Two halves:
  *  - {@link EnsembleDetector.raw}: pure and batched (runs in the scoring pool): the TF.js forecaster's
  *    forecast for each window, then raw features per component (features.ts);
  *  - {@link SeriesState}: per-series online state: the "model" component's streaming novelty
- *    (novelty.ts: how far the value, the model's forecast residual, and the value's difference to one
- *    season earlier are from anything the series has shown before, each in units of its own running
+ *    (novelty.ts: how far the value, the model's forecast residual, and the value's difference to the
+ *    same time of day on earlier days (day-profile.ts) are from anything the series has shown before, each in units of its own running
  *    standard deviation; added, the seasonal one weighted by `seasonWeight` × the series' seasonality
  *    strength and the residual one by 1 − strength), then each
  *    component's raw score calibrated into 0..1 (calibrate.ts, ExcessCalibrator) and the maximum of the
@@ -45,6 +46,11 @@ export const SEASON_NOVELTY_CAPACITY = 8;
 export const SEASON_WEIGHT = 0.5;
 /** Default calibration history of the ensemble (ExcessCalibrator historyPoints; flat optimum 10–20). */
 export const ENSEMBLE_HISTORY_POINTS = 15;
+/** Slices of the day in the time-of-day profile (hourly) and earlier days it keeps (day-profile.ts). */
+export const DAY_PROFILE_BINS = 24;
+export const DAY_PROFILE_DAYS = 3;
+/** Default points per day assumed when points come without timestamps (5-minute steps). */
+export const SEASON_POINTS = 288;
 
 /**
  * Per-series online state, fixed size: for the "model" component three interval summaries (values,
@@ -57,57 +63,56 @@ export class SeriesState {
   private readonly values: IntervalNovelty | null;
   private readonly residuals: IntervalNovelty | null;
   private readonly seasonDiffs: IntervalNovelty | null;
+  private readonly profile: DayProfile | null;
+  /** Variance of the values at the rows that have a seasonal difference (the strength's denominator). */
+  private readonly pairedValues = new RunningVariance();
+  /** Points fed so far: the clock of points that come without a timestamp. */
+  private fed = 0;
 
+  /**
+   * `seasonPoints`: points per day assumed for points fed without a timestamp (the window-only
+   * score() path and callers that have no clock); points with a timestamp use it.
+   */
   constructor(
     components: readonly ComponentName[],
     options: ExcessCalibratorOptions = {},
     noveltyCapacity = NOVELTY_CAPACITY,
     private readonly seasonWeight = SEASON_WEIGHT,
+    private readonly seasonPoints = SEASON_POINTS,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(cal) : null));
     const model = components.includes('model');
     this.values = model ? new IntervalNovelty(noveltyCapacity) : null;
     this.residuals = model ? new IntervalNovelty(noveltyCapacity) : null;
-    this.seasonDiffs = model && seasonWeight > 0 ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
+    const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
+    this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
+    this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS) : null;
   }
 
   /** Bytes of typed-array state held (for memory reports; object headers not included). */
   get bytes(): number {
     let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0) + (this.seasonDiffs?.bytes ?? 0);
+    if (this.profile) b += this.profile.bytes + 24; // + the paired value variance
     for (const c of this.calibrators) b += c?.bytes ?? 0;
     return b;
   }
 
-  /** Feed the raw features of the series' next point (row `row` of `raw`); returns its calibrated score. */
-  update(raw: Float64Array, row: number, out: { score: number; component: string }): PointResult {
+  /**
+   * Feed the raw features of the series' next point (row `row` of `raw`) taken at `timeMs` (ms since the
+   * epoch; without it the point is placed one day / seasonPoints after the previous one); returns its
+   * calibrated score.
+   */
+  update(raw: Float64Array, row: number, out: { score: number; component: string }, timeMs?: number): PointResult {
+    const time = timeMs ?? (this.fed * DAY_MS) / Math.max(1, this.seasonPoints);
+    this.fed++;
     let best = 0;
     let comp: ComponentName = COMPONENTS[0];
     const o = row * RAW_STRIDE;
     for (let c = 0; c < COMPONENT_COUNT; c++) {
       const cal = this.calibrators[c];
       if (!cal) continue;
-      let r = raw[o + c]!;
-      if (c === 0) {
-        // value novelty + residual novelty (the residual is NaN without a model: no residual term)
-        // + weighted seasonal-difference novelty (NaN, scoring 0 and not learned, before a full season)
-        // weighted by the series' seasonality strength 1 − var(seasonal difference)/var(value), taken before
-        // this point joins either (0 for a series one season earlier does not explain, 1 for a pure season)
-        // The residual novelty counts for the share of the variance the season does NOT explain
-        // (1 − strength): on a seasonal series a forecast error at a point whose seasonal difference is
-        // familiar is the short-window forecaster not knowing the season, not an anomaly (ensemble-4).
-        // strength is 0 until the seasonal summary holds two differences (no season seen yet).
-        const vx = this.values!.variance;
-        let v = this.values!.update(raw[o + RAW_VALUE]!);
-        let strength = 0;
-        if (this.seasonDiffs) {
-          const sd = this.seasonDiffs;
-          if (vx > 0 && sd.count > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance / vx));
-          const sn = sd.update(raw[o + RAW_SEASON_DIFF]!);
-          v += this.seasonWeight * strength * sn;
-        }
-        r = Number.isNaN(r) ? v : v + (1 - strength) * this.residuals!.update(r);
-      }
+      const r = c === 0 ? this.modelRaw(raw[o]!, raw[o + RAW_VALUE]!, time) : raw[o + c]!;
       const p = cal.update(r);
       // strictly greater: on ties the earlier (simpler) component is named
       if (p > best) {
@@ -118,6 +123,33 @@ export class SeriesState {
     out.score = best;
     out.component = comp;
     return { score: best, component: comp };
+  }
+
+  /**
+   * The "model" component's raw score: value novelty + (1 − strength) × residual novelty (the residual
+   * is NaN without a model: no residual term) + seasonWeight × strength × seasonal-difference novelty
+   * (NaN, scoring 0 and not learned, before the profile holds this time of day on an earlier day).
+   * strength = 1 − var(seasonal difference) / var(value), both over the rows that have a seasonal
+   * difference and taken before this point joins them: the share of the variance the time of day
+   * explains (0 without a season, 1 for a pure one; 0 until two such rows). Comparing the two variances
+   * over the same rows matters early on: a few differences against the whole history's variance looked
+   * like a perfect season (NAB iio_us-east-1 fired on its second day). The residual counts for the share
+   * the season does NOT explain: on a seasonal series a forecast miss at a familiar time-of-day value is
+   * the 32-point forecaster not knowing the season, not an anomaly.
+   */
+  private modelRaw(residual: number, x: number, timeMs: number): number {
+    let v = this.values!.update(x);
+    let strength = 0;
+    if (this.seasonDiffs && this.profile) {
+      const sd = this.seasonDiffs;
+      const vx = this.pairedValues.variance;
+      if (vx > 0 && sd.count > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance / vx));
+      const diff = this.profile.difference(x, timeMs);
+      this.profile.learn(x, timeMs);
+      if (!Number.isNaN(diff)) this.pairedValues.add(x);
+      v += this.seasonWeight * strength * sd.update(diff);
+    }
+    return Number.isNaN(residual) ? v : v + (1 - strength) * this.residuals!.update(residual);
   }
 }
 
@@ -135,7 +167,7 @@ export class EnsembleDetector implements StreamingDetector {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
-    this.version = `ensemble-4/${forecaster?.meta.version ?? 'no-model'}`;
+    this.version = `ensemble-5/${forecaster?.meta.version ?? 'no-model'}`;
   }
 
   /** Pure, batched raw scores (model forecast + features). Safe to run in a worker. */
@@ -146,7 +178,8 @@ export class EnsembleDetector implements StreamingDetector {
 
   createState(components: readonly string[] = this.components): SeriesState {
     const known = components.filter((c): c is ComponentName => (COMPONENTS as readonly string[]).includes(c));
-    return new SeriesState(known, this.options.calibration, NOVELTY_CAPACITY, this.options.seasonWeight ?? SEASON_WEIGHT);
+    const o = this.options;
+    return new SeriesState(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS);
   }
 
   /**

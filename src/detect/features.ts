@@ -8,15 +8,13 @@
 export const COMPONENTS = ['model', 'robust', 'seasonal'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 export const COMPONENT_COUNT = COMPONENTS.length;
-/** Numbers per window in a RawBatch row: one per component, then the newest value, then its seasonal difference. */
-export const RAW_STRIDE = COMPONENT_COUNT + 2;
+/**
+ * Numbers per window in a RawBatch row: one per component, then the newest value. (The model component's
+ * seasonal difference is per-series state since ensemble-5, day-profile.ts: it needs no window.)
+ */
+export const RAW_STRIDE = COMPONENT_COUNT + 1;
 /** Offset of the newest value in a RawBatch row. */
 export const RAW_VALUE = COMPONENT_COUNT;
-/**
- * Offset of the newest value's seasonal difference: x minus the nearest of x[−s], x[−2s], … x[−seasonCount·s]
- * (s = seasonPoints; those the window holds; NaN when it holds less than one season).
- */
-export const RAW_SEASON_DIFF = COMPONENT_COUNT + 1;
 
 export interface FeatureOptions {
   /** Ignored since ensemble-2 (the novelty is streaming, see novelty.ts); kept so old configs load. */
@@ -29,17 +27,16 @@ export interface FeatureOptions {
   readonly computeComponents?: readonly ComponentName[];
   /** Points before the newest one forming the robust median/MAD baseline. Default 120. */
   readonly robustPoints?: number;
-  /** Season length in points for the seasonal component and the model component's seasonal-difference novelty (0 = off). Default 288 (one day at 5 min). */
-  readonly seasonPoints?: number;
   /**
-   * Earlier seasons the seasonal difference compares with (the nearest one counts, so one odd earlier
-   * season, e.g. yesterday's spike, does not echo into today's score). Default 3.
+   * Season length in points for the "seasonal" component (0 = off); for the model component's
+   * time-of-day profile, the points per day assumed when points come without timestamps (0 = profile
+   * off). Default 288 (one day at 5 min).
    */
-  readonly seasonCount?: number;
+  readonly seasonPoints?: number;
 }
 
 export interface RawBatch {
-  /** windows × RAW_STRIDE numbers, row-major: the components' raw features, the newest value, its seasonal difference. */
+  /** windows × RAW_STRIDE numbers, row-major: the components' raw features, the newest value. */
   readonly raw: Float64Array;
   /** Expected value of each window's newest point (the forecast, or the robust median without a model). */
   readonly expected: Float64Array;
@@ -105,15 +102,11 @@ export function robustBaseline(w: Float64Array, points: number, scratch: Float64
  *              residual novelty (novelty.ts) added to the value novelty of x.
  *   robust   = |x − median| / (1.4826·MAD) of the last robustPoints, divided by 10 (a 10-MAD jump ≈ 1 std)
  *   seasonal = |x − median(x[i−p], x[i−2p], x[i−3p])| / std
- *   value    = x
- *   season difference = x − x[i − c·seasonPoints] for the c in 1..seasonCount (within the window) giving the
- *              smallest |difference| (NaN when the window holds less than a season; the series state turns
- *              it into the seasonal-difference novelty of the "model" component)
+ *   value    = x (the series state also turns it into the time-of-day seasonal difference)
  */
 export function rawScores(windows: readonly Float64Array[], forecasts: Float64Array | null, options: FeatureOptions = {}): RawBatch {
   const rp = options.robustPoints ?? 120;
   const sp = options.seasonPoints ?? 288;
-  const sc = Math.max(1, options.seasonCount ?? 3);
   const compute = options.computeComponents ?? COMPONENTS;
   const doRobust = compute.includes('robust') || forecasts === null;
   const doSeasonal = compute.includes('seasonal') && sp > 0;
@@ -126,18 +119,9 @@ export function rawScores(windows: readonly Float64Array[], forecasts: Float64Ar
     const n = w.length;
     const o = b * RAW_STRIDE;
     raw[o] = Number.NaN;
-    raw[o + RAW_SEASON_DIFF] = Number.NaN;
     if (n === 0) continue;
     const x = w[n - 1]!;
     raw[o + RAW_VALUE] = x;
-    if (sp > 0 && n - 1 >= sp) {
-      let d = x - w[n - 1 - sp]!;
-      for (let c = 2; c <= sc && n - 1 - c * sp >= 0; c++) {
-        const dc = x - w[n - 1 - c * sp]!;
-        if (Math.abs(dc) < Math.abs(d)) d = dc;
-      }
-      raw[o + RAW_SEASON_DIFF] = d;
-    }
     if (n < 2) {
       expected[b] = x;
       continue;

@@ -12,19 +12,22 @@
  *
  * It is the value-level analogue of a contextual detector's "share of unseen contexts": repeats of
  * earlier behaviour score 0 whatever their size, new levels score by how far they are from anything seen.
- * State: 16·capacity + 40 bytes.
+ * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
+ * value's distance is under-stated by at most one float32 step, ~6e-8 relative): it halves the state
+ * so the per-series state has room for the day profile (day-profile.ts).
+ * State: 8·capacity + 40 bytes.
  */
 export class IntervalNovelty {
-  private readonly lo: Float64Array;
-  private readonly hi: Float64Array;
+  private readonly lo: Float32Array;
+  private readonly hi: Float32Array;
   private size = 0;
   private n = 0;
   private mean = 0;
   private m2 = 0;
 
   constructor(readonly capacity = 16) {
-    this.lo = new Float64Array(capacity + 1);
-    this.hi = new Float64Array(capacity + 1);
+    this.lo = new Float32Array(capacity + 1);
+    this.hi = new Float32Array(capacity + 1);
   }
 
   /** Values seen so far. */
@@ -75,8 +78,8 @@ export class IntervalNovelty {
   private insert(k: number, x: number): void {
     this.lo.copyWithin(k + 1, k, this.size);
     this.hi.copyWithin(k + 1, k, this.size);
-    this.lo[k] = x;
-    this.hi[k] = x;
+    this.lo[k] = float32AtMost(x);
+    this.hi[k] = float32AtLeast(x);
     this.size++;
     if (this.size <= this.capacity) return;
     let g = 0;
@@ -92,5 +95,46 @@ export class IntervalNovelty {
     this.lo.copyWithin(g + 1, g + 2, this.size);
     this.hi.copyWithin(g + 1, g + 2, this.size);
     this.size--;
+  }
+}
+
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/** The largest float32 ≤ x (finite x within float32 range). */
+export function float32AtMost(x: number): number {
+  f32[0] = x;
+  if (f32[0] <= x) return f32[0];
+  // rounded up: step one float32 towards −∞
+  i32[0] = i32[0]! + (f32[0] > 0 ? -1 : 1);
+  if (f32[0] === 0 && x < 0) return -1.401298464324817e-45;
+  return f32[0];
+}
+
+/** The smallest float32 ≥ x (finite x within float32 range). */
+export function float32AtLeast(x: number): number {
+  return -float32AtMost(-x);
+}
+
+/** Running mean and population variance (Welford), 24 bytes. */
+export class RunningVariance {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Population variance of the values added so far (0 before two). */
+  get variance(): number {
+    return this.n > 1 ? this.m2 / this.n : 0;
+  }
+
+  add(x: number): void {
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
   }
 }

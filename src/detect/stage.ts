@@ -112,7 +112,7 @@ export class DetectionStage {
         state = detector.createState(this.options.componentsFor?.(m.series.metric));
         this.states.set(m.series.key, state);
       }
-      const r = state.update(batch.raw, i, res);
+      const r = state.update(batch.raw, i, res, m.timestampMs);
       scores[i] = m.report ? r.score : -1;
       components[i] = r.component;
       if (m.report) reported++;

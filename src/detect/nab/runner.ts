@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { badRequest } from '../../lib/errors.js';
 import { isStreamingDetector, type Detector, type StreamingDetector } from '../detector.js';
-import { readNabCsv } from './csv.js';
+import { readNabCsv, timestampMillis } from './csv.js';
 import { listNabFiles } from './layout.js';
 import { scoreAllProfiles, type CorpusScore, type NabFileInput, type ProfileName } from './scorer.js';
 import { loadNabLabels, windowRows, type RowWindow } from './windows.js';
@@ -97,7 +97,8 @@ export async function scoreSeriesOnline(
 /**
  * Streaming form of {@link scoreSeriesOnline} for detectors that split into a pure batched half and a
  * per-series online calibration: raw scores of row i come from the window ending at i, then one
- * calibration state is fed rows in order. Causal: row i's score depends on rows ≤ i only.
+ * calibration state is fed rows in order, each with its timestamp (`timesMs`, ms since the epoch) when
+ * given, as the daemon's DetectionStage does. Causal: row i's score depends on rows ≤ i only.
  */
 export async function scoreSeriesStreaming(
   detector: StreamingDetector,
@@ -105,6 +106,7 @@ export async function scoreSeriesStreaming(
   windowPoints: number = DEFAULT_WINDOW_POINTS,
   batchSize: number = DEFAULT_BATCH_SIZE,
   onRows?: (rows: number) => void,
+  timesMs?: Float64Array,
 ): Promise<Float64Array> {
   positiveInt('windowPoints', windowPoints);
   positiveInt('batchSize', batchSize);
@@ -122,7 +124,7 @@ export async function scoreSeriesStreaming(
     }
     const { raw } = detector.raw(batch);
     for (let b = 0; b < count; b++) {
-      const s = state.update(raw, b, res).score;
+      const s = state.update(raw, b, res, timesMs?.[start + b]).score;
       out[start + b] = start + b + 1 < detector.minPoints || Number.isNaN(s) ? 0 : s;
     }
     onRows?.(count);
@@ -134,6 +136,7 @@ export async function scoreSeriesStreaming(
 interface LoadedFile {
   readonly key: string;
   readonly values: Float64Array;
+  readonly timesMs: Float64Array;
   readonly windows: RowWindow[] | null;
 }
 
@@ -168,7 +171,7 @@ export async function runNabBench(opts: NabBenchOptions): Promise<NabBenchResult
       }
       windows = windowRows(series.timestamps, labelled, f.key);
     }
-    loaded.push({ key: f.key, values: series.values, windows });
+    loaded.push({ key: f.key, values: series.values, timesMs: Float64Array.from(series.timestamps, timestampMillis), windows });
     totalRows += series.values.length;
   }
 
@@ -176,11 +179,13 @@ export async function runNabBench(opts: NabBenchOptions): Promise<NabBenchResult
   opts.onProgress?.(0, totalRows);
   const fileScores = new Map<string, Float64Array>();
   for (const f of loaded) {
-    const score = isStreamingDetector(detector) ? scoreSeriesStreaming : scoreSeriesOnline;
-    const scores = await score(detector as StreamingDetector, f.values, windowPoints, batchSize, (n) => {
+    const onRows = (n: number): void => {
       doneRows += n;
       opts.onProgress?.(doneRows, totalRows);
-    });
+    };
+    const scores = isStreamingDetector(detector)
+      ? await scoreSeriesStreaming(detector, f.values, windowPoints, batchSize, onRows, f.timesMs)
+      : await scoreSeriesOnline(detector, f.values, windowPoints, batchSize, onRows);
     fileScores.set(f.key, scores);
   }
 

@@ -1,0 +1,85 @@
+/**
+ * Compact time-of-day profile of one series, keyed by timestamp: for each of the last `days` days, the
+ * mean value in each of `bins` equal slices of the day. It replaces "the value one, two, three seasons
+ * (288 points) earlier", which needed a raw window longer than a day: the daemon keeps 240 points per
+ * series (40 min at a 10 s step), and NAB's ad-exchange (hourly) and traffic (irregular) files are not
+ * 5-minute series, so a point lag was never one day for them. A timestamp phase is.
+ *
+ * difference(x, t) = x minus the nearest (smallest |difference|) of the earlier days' means for t's
+ * slice of the day; NaN when no earlier day holds that slice. The nearest of several days is used so one
+ * odd earlier day does not echo into today's score.
+ * State: 4·bins·days + 4·days bytes of typed arrays (24 × 3: 300 B), fixed whatever the sampling rate.
+ * 24 hourly slices: exact for hourly series, and 48 or 96 slices scored the NAB subset no better
+ * (bench/nab-experiments/exp26-*.ts).
+ * Points must arrive in time order; a point older than the newest seen is scored but not learned.
+ */
+export const DAY_MS = 86_400_000;
+
+export class DayProfile {
+  /** means[slot · bins + bin]: the mean of the values in that slice on that slot's day (NaN: none). */
+  private readonly means: Float32Array;
+  /** dayOf[slot]: the day number (⌊t / period⌋) the slot holds, −1 when empty. */
+  private readonly dayOf: Int32Array;
+  private lastMs = -Infinity;
+  /** Points learned so far in the current (day, slice); points arrive in time order so one counter does. */
+  private runCount = 0;
+  private runKey = -1;
+
+  constructor(
+    readonly bins = 24,
+    readonly days = 3,
+    readonly periodMs = DAY_MS,
+  ) {
+    this.means = new Float32Array(bins * days).fill(Number.NaN);
+    this.dayOf = new Int32Array(days).fill(-1);
+  }
+
+  /** Bytes of typed-array state (for memory reports). */
+  get bytes(): number {
+    return this.means.byteLength + this.dayOf.byteLength;
+  }
+
+  /** x minus the nearest earlier day's mean for the slice of the day holding `timeMs`; NaN when none. */
+  difference(x: number, timeMs: number): number {
+    if (!Number.isFinite(x) || !Number.isFinite(timeMs)) return Number.NaN;
+    const day = Math.floor(timeMs / this.periodMs);
+    const bin = this.binOf(timeMs, day);
+    let best = Number.NaN;
+    for (let s = 0; s < this.days; s++) {
+      const d = this.dayOf[s]!;
+      if (d < day - this.days || d >= day) continue;
+      const m = this.means[s * this.bins + bin]!;
+      if (Number.isNaN(m)) continue;
+      const diff = x - m;
+      if (!(Math.abs(diff) >= Math.abs(best))) best = diff;
+    }
+    return best;
+  }
+
+  /** Add x at `timeMs` to today's mean for its slice (ignored when older than the newest point seen). */
+  learn(x: number, timeMs: number): void {
+    if (!Number.isFinite(x) || !Number.isFinite(timeMs) || timeMs < this.lastMs) return;
+    this.lastMs = timeMs;
+    const day = Math.floor(timeMs / this.periodMs);
+    const slot = ((day % this.days) + this.days) % this.days;
+    if (this.dayOf[slot] !== day) {
+      this.dayOf[slot] = day;
+      this.means.fill(Number.NaN, slot * this.bins, (slot + 1) * this.bins);
+      this.runKey = -1;
+    }
+    const bin = this.binOf(timeMs, day);
+    const key = slot * this.bins + bin;
+    if (key !== this.runKey) {
+      this.runKey = key;
+      this.runCount = 0;
+    }
+    this.runCount++;
+    const m = this.means[key]!;
+    this.means[key] = this.runCount === 1 ? x : m + (x - m) / this.runCount;
+  }
+
+  private binOf(timeMs: number, day: number): number {
+    const b = Math.floor(((timeMs - day * this.periodMs) / this.periodMs) * this.bins);
+    return Math.min(this.bins - 1, Math.max(0, b));
+  }
+}
