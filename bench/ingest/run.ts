@@ -7,9 +7,10 @@
  *    One warm-up run each, then RUNS runs alternating aiopsd / Prometheus; median and ratio; drops are
  *    checked on the receivers (aiopsd's accepted count, Prometheus's prometheus_tsdb_head_samples_appended_total).
  *  - OTLP spans/s through /v1/traces + RED aggregator, protobuf and JSON, same sender.
- *  - bytes per active series in the SeriesStore at MEM_SERIES series (bench/ingest/memory.ts, own process).
+ *  - bytes per active series in the SeriesStore at MEM_SERIES series (bench/ingest/memory.ts, own process):
+ *    one point of integer values, then full windows of each MEM_VALUES kind (int, counter, decimal, random).
  * Usage: npx tsx bench/ingest/run.ts
- *   env: RUNS=5 REQUESTS=200 CONCURRENCY=8 MEM_SERIES=1000000 MEM_POINTS=1,240 SKIP=otlp,memory,prometheus
+ *   env: RUNS=5 REQUESTS=200 CONCURRENCY=8 MEM_SERIES=1000000 MEM_POINTS=1,240 MEM_VALUES=int,counter,decimal,random SKIP=otlp,memory,prometheus
  *        CPU_PROF=dir  (aiopsd server runs under node --cpu-prof, profile written to dir)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -29,6 +30,7 @@ const REQUESTS = Number(process.env.REQUESTS ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const MEM_SERIES = Number(process.env.MEM_SERIES ?? 1_000_000);
 const MEM_POINTS = (process.env.MEM_POINTS ?? '1,240').split(',').map(Number);
+const MEM_VALUES = (process.env.MEM_VALUES ?? 'int,counter,decimal,random').split(',');
 const SKIP = new Set((process.env.SKIP ?? '').split(',').filter(Boolean));
 const PROMETHEUS = '/usr/bin/prometheus';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -208,8 +210,8 @@ async function benchOtlp(aiopsd: { url: string }, format: 'proto' | 'json') {
   return { median: Math.round(median(rates)), runs: rates.map(Math.round) };
 }
 
-async function memory(series: number, points: number): Promise<unknown> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', path.join(HERE, 'memory.ts'), String(series), String(points), 'int'], { maxBuffer: 1 << 20 });
+async function memory(series: number, points: number, values: string): Promise<unknown> {
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', path.join(HERE, 'memory.ts'), String(series), String(points), values], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout);
 }
 
@@ -231,7 +233,8 @@ async function main(): Promise<void> {
   }
   if (!SKIP.has('memory')) {
     const mem = [];
-    for (const points of MEM_POINTS) mem.push(await memory(MEM_SERIES, points));
+    // Values only matter once a series holds more than one point.
+    for (const points of MEM_POINTS) for (const values of points === 1 ? ['int'] : MEM_VALUES) mem.push(await memory(MEM_SERIES, points, values));
     out.seriesMemory = mem;
   }
   console.log(JSON.stringify(out, null, 2));

@@ -12,8 +12,7 @@ export class StringInterner {
     const hit = this.pool.get(s);
     if (hit !== undefined) return hit;
     if (this.pool.size >= this.maxEntries) this.pool = new Map();
-    // Flatten cons/sliced strings (e.g. substrings of a decoded buffer) so the pooled copy does not pin its parent.
-    const flat = s.length === 0 ? '' : (' ' + s).slice(1);
+    const flat = flatString(s);
     this.pool.set(flat, flat);
     return flat;
   }
@@ -28,4 +27,13 @@ export class StringInterner {
   get size(): number {
     return this.pool.size;
   }
+}
+
+/**
+ * A flat copy of `s`. Strings built by concatenation (ropes) or cut from a decoded buffer (slices)
+ * cost several times their length or pin their parent; a long-lived copy should be flat. The JSON
+ * round trip keeps every code unit, lone surrogates included.
+ */
+export function flatString(s: string): string {
+  return s.length === 0 ? '' : (JSON.parse(JSON.stringify(s)) as string);
 }

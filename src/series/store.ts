@@ -3,7 +3,8 @@ import { seriesKey, serviceOf } from '../domain/labels.js';
 import type { AppendResult, Labels, Sample, SampleSink } from '../domain/types.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { AppError } from '../lib/errors.js';
-import { StringInterner } from './intern.js';
+import { CompressedWindows } from './compressed-windows.js';
+import { StringInterner, flatString } from './intern.js';
 
 /**
  * Samples grouped by series, as the remote_write decoders produce them: each series' canonical key
@@ -58,134 +59,28 @@ export interface SeriesView {
   readonly ended: boolean;
 }
 
-const INITIAL_CAPACITY = 8;
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+const ENDED = 1;
+const DIRTY = 2;
 
 /**
- * One series: timestamps and values in two parallel ring buffers. Buffers start small and double up
- * to `windowPoints`, so a series that has seen few points costs little. Both are stored compactly
- * while that loses nothing, and widened for good the first time it would:
- *  - values as Float32 while every value is exactly a float32 (counters, integer gauges, many ratios
- *    of small integers), else Float64;
- *  - timestamps as Int32 milliseconds from `tsBase` while they are integers within ±24.8 days of it
- *    (rebased when they move on), else Float64.
- * window() returns exactly the values and timestamps that were pushed.
- */
-class SeriesEntry implements SeriesView {
-  readonly metric: string;
-  readonly service: string | undefined;
-  values: Float32Array | Float64Array;
-  timestamps: Int32Array | Float64Array;
-  /** Added to Int32 timestamps; 0 (unused) once they are Float64. */
-  tsBase = 0;
-  head = 0; // next write position
-  points = 0;
-  lastTimestampMs = -Infinity;
-  lastSeenAtMs: number;
-  ended = false;
-  dirty = false;
-
-  constructor(
-    readonly key: string,
-    readonly labels: Labels,
-    private readonly maxPoints: number,
-    nowMs: number,
-  ) {
-    this.metric = labels.__name__ ?? '';
-    this.service = serviceOf(labels);
-    const cap = Math.min(INITIAL_CAPACITY, maxPoints);
-    this.values = new Float32Array(cap);
-    this.timestamps = new Int32Array(cap);
-    this.lastSeenAtMs = nowMs;
-  }
-
-  push(timestampMs: number, value: number): void {
-    if (this.points === this.values.length && this.values.length < this.maxPoints) this.grow();
-    if (this.values instanceof Float32Array && Math.fround(value) !== value) this.values = Float64Array.from(this.values);
-    const ts = this.timestamps;
-    if (ts instanceof Int32Array) {
-      if (this.points === 0) this.tsBase = timestampMs;
-      let offset = timestampMs - this.tsBase;
-      if (!(offset >= INT32_MIN && offset <= INT32_MAX && Number.isInteger(offset) && this.tsBase + offset === timestampMs)) offset = this.rebase(timestampMs);
-      if (this.timestamps instanceof Int32Array) this.timestamps[this.head] = offset;
-      else this.timestamps[this.head] = timestampMs;
-    } else {
-      ts[this.head] = timestampMs;
-    }
-    this.values[this.head] = value;
-    this.head = (this.head + 1) % this.values.length;
-    if (this.points < this.values.length) this.points++;
-    this.lastTimestampMs = timestampMs;
-  }
-
-  /** Timestamp of ring slot `j`. */
-  timestampAt(j: number): number {
-    const ts = this.timestamps;
-    return ts instanceof Int32Array ? this.tsBase + (ts[j] as number) : (ts[j] as number);
-  }
-
-  /**
-   * `timestampMs` does not fit as an Int32 offset: move the base to it when every stored timestamp
-   * still fits relative to the new base (returns the new offset, 0), else widen to Float64.
-   */
-  private rebase(timestampMs: number): number {
-    const old = this.timestamps as Int32Array;
-    const base = this.tsBase;
-    if (Number.isInteger(timestampMs) && Number.isInteger(base)) {
-      let fits = true;
-      for (let i = 0; i < this.points; i++) {
-        const j = (this.head - 1 - i + 2 * old.length) % old.length;
-        const offset = base + (old[j] as number) - timestampMs;
-        if (offset < INT32_MIN || offset > INT32_MAX) {
-          fits = false;
-          break;
-        }
-      }
-      if (fits) {
-        for (let i = 0; i < this.points; i++) {
-          const j = (this.head - 1 - i + 2 * old.length) % old.length;
-          old[j] = base + (old[j] as number) - timestampMs;
-        }
-        this.tsBase = timestampMs;
-        return 0;
-      }
-    }
-    const wide = new Float64Array(old.length);
-    for (let i = 0; i < old.length; i++) wide[i] = base + (old[i] as number);
-    this.timestamps = wide;
-    this.tsBase = 0;
-    return 0;
-  }
-
-  /** Full buffer below the window size: double it, oldest first. */
-  private grow(): void {
-    const cap = Math.min(this.maxPoints, this.values.length * 2);
-    const values = this.values instanceof Float32Array ? new Float32Array(cap) : new Float64Array(cap);
-    const timestamps = this.timestamps instanceof Int32Array ? new Int32Array(cap) : new Float64Array(cap);
-    const n = this.points;
-    const old = this.values.length;
-    for (let i = 0; i < n; i++) {
-      const j = (this.head + i) % old; // buffer is full: head is the oldest
-      values[i] = this.values[j]!;
-      timestamps[i] = this.timestamps[j]!;
-    }
-    this.values = values;
-    this.timestamps = timestamps;
-    this.head = n;
-  }
-}
-
-/**
- * Bounded in-memory store of recent windows, one ring buffer per series. Re-sent samples
- * (same series, timestamp not newer than the last one) are counted as duplicates and change
- * nothing, so a sender's retry is harmless. Label strings are interned. New series beyond
- * `maxSeries` are refused: counted in aiopsd_series_refused_total and
+ * Bounded in-memory store of recent windows. Each series is a number: its key and labels sit in two
+ * arrays, its timestamps, flags and compressed window (compressed-windows.ts) in columns, so a series
+ * costs no object of its own. Re-sent samples (same series, timestamp not newer than the last one)
+ * are counted as duplicates and change nothing, so a sender's retry is harmless. Label strings are
+ * interned. New series beyond `maxSeries` are refused: counted in aiopsd_series_refused_total and
  * aiopsd_ingest_dropped_samples_total{reason="series_limit"}, and logged at most once a minute.
  */
 export class SeriesStore implements SeriesBatchSink {
-  private readonly series = new Map<string, SeriesEntry>();
+  private readonly index = new Map<string, number>();
   private readonly interner = new StringInterner();
+  private readonly windows: CompressedWindows;
+  private keys: string[] = [];
+  private labelSets: Array<Labels | undefined> = [];
+  private lastTimestampMs = new Float64Array(0);
+  private lastSeenAtMs = new Float64Array(0);
+  private flags = new Uint8Array(0);
+  private readonly freeNumbers: number[] = [];
+  private dirtyList: number[] = [];
   private refusedSinceLog = 0;
   private lastRefusedLogMs = -Infinity;
 
@@ -195,10 +90,12 @@ export class SeriesStore implements SeriesBatchSink {
     private readonly metrics: Metrics,
     private readonly source = 'remote_write',
     private readonly logger?: { warn(obj: object, msg: string): void },
-  ) {}
+  ) {
+    this.windows = new CompressedWindows(options.windowPoints);
+  }
 
   get size(): number {
-    return this.series.size;
+    return this.index.size;
   }
 
   /**
@@ -215,17 +112,17 @@ export class SeriesStore implements SeriesBatchSink {
     const nan = { n: 0 };
     // Samples of one series usually share one labels object: its key is computed once per run.
     let lastLabels: Labels | undefined;
-    let entry: SeriesEntry | undefined;
+    let i = -1;
     for (const sample of samples) {
-      if (sample.labels !== lastLabels || entry === undefined) {
+      if (sample.labels !== lastLabels || i < 0) {
         lastLabels = sample.labels;
-        entry = this.entryFor(seriesKey(sample.labels), sample.labels, nowMs, 1);
-        if (!entry) {
+        i = this.numberFor(seriesKey(sample.labels), sample.labels, nowMs, 1);
+        if (i < 0) {
           result.refused++;
           continue;
         }
       }
-      this.add(entry, sample.timestampMs, sample.value, sample.stale === true, nowMs, result, nan);
+      this.add(i, sample.timestampMs, sample.value, sample.stale === true, nowMs, result, nan);
     }
     this.count(result, nan.n, nowMs, source);
     return result;
@@ -240,26 +137,26 @@ export class SeriesStore implements SeriesBatchSink {
       const from = offsets[s] as number;
       const to = offsets[s + 1] as number;
       if (to === from) continue;
-      const entry = this.entryFor(batch.keys[s] as string, batch.labels[s] as Labels, nowMs, to - from);
-      if (!entry) {
+      const i = this.numberFor(batch.keys[s] as string, batch.labels[s] as Labels, nowMs, to - from);
+      if (i < 0) {
         result.refused += to - from;
         continue;
       }
-      for (let i = from; i < to; i++) this.add(entry, timestamps[i] as number, values[i] as number, stale[i] === 1, nowMs, result, nan);
+      for (let j = from; j < to; j++) this.add(i, timestamps[j] as number, values[j] as number, stale[j] === 1, nowMs, result, nan);
     }
     this.count(result, nan.n, nowMs, source);
     return result;
   }
 
-  private add(entry: SeriesEntry, timestampMs: number, value: number, stale: boolean, nowMs: number, result: AppendResult, nan: { n: number }): void {
-    entry.lastSeenAtMs = nowMs;
-    if (timestampMs <= entry.lastTimestampMs) {
+  private add(i: number, timestampMs: number, value: number, stale: boolean, nowMs: number, result: AppendResult, nan: { n: number }): void {
+    this.lastSeenAtMs[i] = nowMs;
+    if (timestampMs <= (this.lastTimestampMs[i] as number)) {
       result.duplicate++;
       return;
     }
     if (stale) {
-      entry.ended = true;
-      entry.lastTimestampMs = timestampMs;
+      this.flags[i] = (this.flags[i] as number) | ENDED;
+      this.lastTimestampMs[i] = timestampMs;
       result.accepted++;
       return;
     }
@@ -267,9 +164,11 @@ export class SeriesStore implements SeriesBatchSink {
       nan.n++;
       return;
     }
-    entry.ended = false;
-    entry.push(timestampMs, value);
-    entry.dirty = true;
+    this.windows.push(i, timestampMs, value);
+    this.lastTimestampMs[i] = timestampMs;
+    const flags = this.flags[i] as number;
+    if ((flags & DIRTY) === 0) this.dirtyList.push(i);
+    this.flags[i] = (flags & ~ENDED) | DIRTY;
     result.accepted++;
   }
 
@@ -281,7 +180,7 @@ export class SeriesStore implements SeriesBatchSink {
       const every = this.options.refusedLogIntervalMs ?? 60_000;
       if (nowMs - this.lastRefusedLogMs >= every) {
         this.logger?.warn(
-          { refusedSamples: this.refusedSinceLog, maxSeries: this.options.maxSeries, active: this.series.size },
+          { refusedSamples: this.refusedSinceLog, maxSeries: this.options.maxSeries, active: this.index.size },
           'series cap reached: samples of new series are refused (raise series.maxSeries or reduce cardinality)',
         );
         this.lastRefusedLogMs = nowMs;
@@ -290,40 +189,79 @@ export class SeriesStore implements SeriesBatchSink {
     }
     if (result.duplicate > 0) this.metrics.ingestDropped.inc({ source, reason: 'duplicate' }, result.duplicate);
     if (nan > 0) this.metrics.ingestDropped.inc({ source, reason: 'nan' }, nan);
-    this.metrics.seriesActive.set(this.series.size);
+    this.metrics.seriesActive.set(this.index.size);
   }
 
-  /** The series for `key`, created when new and under the cap; `samples` counts refusals like one lookup per sample. */
-  private entryFor(key: string, labels: Labels, nowMs: number, samples: number): SeriesEntry | undefined {
-    let entry = this.series.get(key);
-    if (entry) return entry;
-    if (this.series.size >= this.options.maxSeries) {
+  /** The number of the series `key`, created when new and under the cap (else −1; `samples` counts the refusal). */
+  private numberFor(key: string, labels: Labels, nowMs: number, samples: number): number {
+    const known = this.index.get(key);
+    if (known !== undefined) return known;
+    if (this.index.size >= this.options.maxSeries) {
       this.metrics.seriesRefused.inc(samples);
-      return undefined;
+      return -1;
     }
-    const interned = this.interner.labels(labels);
-    entry = new SeriesEntry(key, interned, this.options.windowPoints, nowMs);
-    this.series.set(key, entry);
-    return entry;
+    const i = this.freeNumbers.pop() ?? this.keys.length;
+    if (i === this.keys.length) this.reserve(i + 1);
+    // Decoders build keys by concatenation: a flat copy is ~5× smaller than the rope it came as.
+    const flat = flatString(key);
+    this.keys[i] = flat;
+    this.labelSets[i] = this.interner.labels(labels);
+    this.lastTimestampMs[i] = -Infinity;
+    this.lastSeenAtMs[i] = nowMs;
+    this.flags[i] = 0;
+    this.index.set(flat, i);
+    return i;
+  }
+
+  private reserve(n: number): void {
+    this.windows.reserve(n);
+    if (n <= this.flags.length) return;
+    const cap = Math.max(n, this.flags.length * 2, 1024);
+    const ts = new Float64Array(cap);
+    ts.set(this.lastTimestampMs);
+    this.lastTimestampMs = ts;
+    const seen = new Float64Array(cap);
+    seen.set(this.lastSeenAtMs);
+    this.lastSeenAtMs = seen;
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
+    this.flags = flags;
+  }
+
+  private view(i: number): SeriesView {
+    const labels = this.labelSets[i] as Labels;
+    return {
+      key: this.keys[i] as string,
+      labels,
+      metric: labels.__name__ ?? '',
+      service: serviceOf(labels),
+      points: this.windows.points(i),
+      lastTimestampMs: this.lastTimestampMs[i] as number,
+      ended: ((this.flags[i] as number) & ENDED) !== 0,
+    };
   }
 
   /** Series that received samples since the last call, ready to be scored. */
   takeDirty(): SeriesView[] {
     const out: SeriesView[] = [];
-    for (const entry of this.series.values()) {
-      if (!entry.dirty) continue;
-      entry.dirty = false;
-      out.push(entry);
+    const list = this.dirtyList;
+    this.dirtyList = [];
+    for (const i of list) {
+      const flags = this.flags[i] as number;
+      if ((flags & DIRTY) === 0) continue; // listed twice, or removed since
+      this.flags[i] = flags & ~DIRTY;
+      out.push(this.view(i));
     }
     return out;
   }
 
   get(key: string): SeriesView | undefined {
-    return this.series.get(key);
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.view(i);
   }
 
-  all(): IterableIterator<SeriesView> {
-    return this.series.values();
+  *all(): IterableIterator<SeriesView> {
+    for (const i of this.index.values()) yield this.view(i);
   }
 
   /**
@@ -332,9 +270,9 @@ export class SeriesStore implements SeriesBatchSink {
    */
   stateOf(view: SeriesView, nowMs = this.clock.nowMs()): SeriesState {
     if (view.ended) return 'ended';
-    const entry = this.series.get(view.key);
+    const i = this.index.get(view.key);
     const gap = this.options.staleGapMs ?? Math.min(this.options.staleAfterMs, 120_000);
-    if (entry && nowMs - entry.lastSeenAtMs > gap) return 'stale';
+    if (i !== undefined && nowMs - (this.lastSeenAtMs[i] as number) > gap) return 'stale';
     if (view.points < (this.options.minPoints ?? 20)) return 'insufficient_data';
     return 'ok';
   }
@@ -344,34 +282,33 @@ export class SeriesStore implements SeriesBatchSink {
     return this.stateOf(view, nowMs) !== 'ok';
   }
 
-  /** Values (and timestamps) in time order, oldest first. */
+  /** Values (and timestamps) in time order, oldest first: exactly the last windowPoints accepted. */
   window(key: string): { values: Float64Array; timestamps: Float64Array } {
-    const entry = this.series.get(key);
-    if (!entry) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });
-    const n = entry.points;
-    const cap = entry.values.length;
-    const start = (entry.head - n + cap) % cap;
-    const values = new Float64Array(n);
-    const timestamps = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const j = (start + i) % cap;
-      values[i] = entry.values[j]!;
-      timestamps[i] = entry.timestampAt(j);
-    }
-    return { values, timestamps };
+    const i = this.index.get(key);
+    if (i === undefined) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });
+    return this.windows.read(i);
   }
 
   /** Drop series not seen for staleAfterMs; returns how many were removed. */
   sweep(): number {
     const cutoff = this.clock.nowMs() - this.options.staleAfterMs;
     let removed = 0;
-    for (const [key, entry] of this.series) {
-      if (entry.lastSeenAtMs < cutoff) {
-        this.series.delete(key);
-        removed++;
-      }
+    for (const [key, i] of this.index) {
+      if ((this.lastSeenAtMs[i] as number) >= cutoff) continue;
+      this.index.delete(key);
+      this.windows.clear(i);
+      this.keys[i] = '';
+      this.labelSets[i] = undefined;
+      this.flags[i] = 0;
+      this.freeNumbers.push(i);
+      removed++;
     }
-    this.metrics.seriesActive.set(this.series.size);
+    this.metrics.seriesActive.set(this.index.size);
     return removed;
+  }
+
+  /** Memory of the compressed windows (for benchmarks and the docs' sizing figures). */
+  windowStats(): ReturnType<CompressedWindows['stats']> {
+    return this.windows.stats();
   }
 }

@@ -29,12 +29,23 @@ describe('series store compact windows', () => {
     );
   });
 
-  it('keeps integer gauges at regular timestamps in 8 bytes a point', () => {
+  it('keeps integer gauges at regular timestamps in under 2 bytes a point', () => {
     const s = store(240);
     for (let i = 0; i < 500; i++) s.append([{ labels: { __name__: 'm' }, timestampMs: 1.7e12 + i * 15_000, value: i % 13 }]);
-    const entry = (s as unknown as { series: Map<string, { values: ArrayLike<number>; timestamps: ArrayLike<number> }> }).series.get('m{}')!;
-    expect(entry.values).toBeInstanceOf(Float32Array);
-    expect(entry.timestamps).toBeInstanceOf(Int32Array);
     expect(s.window('m{}').timestamps[239]).toBe(1.7e12 + 499 * 15_000);
+    expect(s.windowStats().chunkBytes / 240).toBeLessThan(2);
+  });
+
+  it('frees the chunks of swept series and reuses their numbers without mixing data', () => {
+    const clock = new ManualClock(0);
+    const s = new SeriesStore({ windowPoints: 16, maxSeries: 10, staleAfterMs: 1000 }, clock, createTestMetrics());
+    for (let i = 0; i < 50; i++) s.append([{ labels: { __name__: 'old' }, timestampMs: i, value: i / 3 }]);
+    clock.advance(5000);
+    expect(s.sweep()).toBe(1);
+    expect(s.windowStats().chunks).toBe(0);
+    s.append([{ labels: { __name__: 'new' }, timestampMs: 7, value: 42 }]);
+    expect([...s.window('new{}').values]).toEqual([42]);
+    expect(s.get('new{}')?.points).toBe(1);
+    expect(s.get('old{}')).toBeUndefined();
   });
 });
