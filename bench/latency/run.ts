@@ -1,7 +1,8 @@
 /**
  * Detection latency: aiopsd vs Prometheus alert rules + Alertmanager, on the same metrics.
  *
- *   npx tsx bench/latency/run.ts [--faults 20] [--scrape 15] [--quick] [--out FILE] [--seed N]
+ *   npx tsx bench/latency/run.ts [--faults 20] [--scrape 15] [--quick] [--out FILE] [--seed N] [--detect-interval-ms 1000] [--keep]
+ *   npx tsx bench/latency/summarize.ts [FILE…]      # medians over several result files (default: bench/latency/results/*.json)
  *
  * A simulated fleet (bench/latency/fleet.ts) is scraped by a real Prometheus every --scrape seconds
  * (default 15; evaluation_interval is the same). Recording rules turn the counters/histograms into
@@ -11,8 +12,8 @@
  * series by remote_write (queue_config.batch_send_deadline: 1s) and runs one shadow policy rule per
  * fault kind; its action-ready signal is the decision.proposed audit record (its timestamp).
  *
- * Prints one JSON document (and writes it to --out when given). Loopback only; every process it
- * starts is stopped at the end.
+ * Prints one JSON document and writes it to --out (default: bench/latency/results/<date>-scrape<S>s-seed<N>.json).
+ * Loopback only; every process it starts is stopped at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -22,36 +23,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
+import { parseLatencyArgs } from './args.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
-interface Args {
-  faults: number;
-  scrapeS: number;
-  out?: string;
-  seed: number;
-  keep: boolean;
-  detectIntervalMs: number;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { faults: 20, scrapeS: 15, seed: 7, keep: false, detectIntervalMs: 1000 };
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = (): string => argv[++i] ?? '';
-    if (k === '--faults') a.faults = Number(v());
-    else if (k === '--scrape') a.scrapeS = Number(v());
-    else if (k === '--out') a.out = v();
-    else if (k === '--seed') a.seed = Number(v());
-    else if (k === '--detect-interval-ms') a.detectIntervalMs = Number(v());
-    else if (k === '--keep') a.keep = true;
-    else if (k === '--quick') quick = true;
-    else throw new Error(`unknown argument ${k}`);
-  }
-  if (quick && !argv.includes('--faults')) a.faults = 6;
-  if (quick && !argv.includes('--scrape')) a.scrapeS = 5;
-  return a;
+/** Without --out a run lands in bench/latency/results/, named by date, scrape interval and seed, where summarize.ts finds it. */
+function defaultOutFile(scrapeS: number, seed: number): string {
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  return path.join(REPO, 'bench/latency/results', `${stamp}-scrape${scrapeS}s-seed${seed}.json`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +99,7 @@ function quantile(xs: number[], q: number): number | null {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseLatencyArgs(process.argv.slice(2));
   const scrape = args.scrapeS;
   // durations: warm-up long enough for the detector's minimum points and calibration history (≥ 32 scrapes)
   const warmupMs = Math.max(180_000, 32 * scrape * 1000);
@@ -385,7 +364,9 @@ receivers:
     };
     const json = JSON.stringify(result, null, 2);
     process.stdout.write(json + '\n');
-    if (args.out) writeFileSync(args.out, json + '\n');
+    const out = args.out ?? defaultOutFile(args.scrapeS, args.seed);
+    writeFileSync(out, json + '\n');
+    log(`wrote ${out} (summarise several with: npx tsx bench/latency/summarize.ts)`);
   } finally {
     await stopAll();
   }

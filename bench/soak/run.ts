@@ -1,16 +1,20 @@
 /**
  * Soak: sustained remote_write ingest with detection running; RSS, heap and event-loop lag sampled.
  *
- *   npx tsx bench/soak/run.ts [--minutes 10] [--rate 20000] [--series 2000] [--warmup-minutes 2] [--sample-s 5] [--out FILE]
+ *   npx tsx bench/soak/run.ts [--minutes 10] [--rate 20000] [--series 2000] [--warmup-minutes 2] [--sample-s 5] [--stall-ms 200] [--out FILE]
  *
  * The daemon runs in this process (default config: ensemble detector with its worker pool, detection every
  * 5 s, PGlite, the shared Redis with a private queue name); the load generator (bench/soak/generator.ts)
  * runs in a child process. Every --sample-s seconds: RSS, heap used, event-loop delay (p50/p99/max via
  * perf_hooks.monitorEventLoopDelay, reset each sample) and samples ingested. Reports growth after the
  * warm-up (first vs last fifth, and a least-squares slope in MB/min) and every drop, as one JSON document.
+ * Every stall of the main thread ≥ --stall-ms (default 200) is listed with its time, and every GC pause
+ * ≥ 20 ms with its kind, so a long stall can be told apart from a GC pause. For the cause of a stall, run
+ * under the profiler (`node --cpu-prof --import tsx bench/soak/run.ts …`) and read the main thread's
+ * profile with bench/soak/profile-stalls.ts.
  */
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +36,10 @@ const rate = arg('rate', 20_000);
 const seriesN = arg('series', 2000);
 const warmupMin = arg('warmup-minutes', Math.min(2, minutes / 4));
 const sampleS = arg('sample-s', 5);
+const stallMs = arg('stall-ms', 200);
 const RESOLUTION_MS = 10;
+/** GC pauses shorter than this are only counted, not listed. */
+const GC_LIST_MS = 20;
 
 const log = (m: string): void => void process.stderr.write(`[soak ${new Date().toISOString()}] ${m}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,6 +75,57 @@ const median = (a: number[]): number => {
 };
 const mb = (b: number): number => +(b / 1048576).toFixed(1);
 
+interface Stall {
+  /** Seconds since the start of the run at which the stalled timer finally ran. */
+  readonly atS: number;
+  readonly ms: number;
+}
+
+/**
+ * A 10 ms timer that notes every time it ran late by ≥ thresholdMs: when and how long the main thread
+ * was busy, which the per-sample histogram max does not tell.
+ */
+function watchStalls(t0Ms: number, thresholdMs: number): { stalls: Stall[]; stop: () => void } {
+  const stalls: Stall[] = [];
+  let lastMs = performance.now();
+  const timer = setInterval(() => {
+    const nowMs = performance.now();
+    const lateMs = nowMs - lastMs - RESOLUTION_MS;
+    if (lateMs >= thresholdMs) stalls.push({ atS: +((Date.now() - t0Ms) / 1000).toFixed(2), ms: Math.round(lateMs) });
+    lastMs = nowMs;
+  }, RESOLUTION_MS);
+  return { stalls, stop: () => clearInterval(timer) };
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/** GC pauses of the main thread: a count and total per kind, and the long ones with their time. */
+function watchGc(t0Ms: number): { summary: () => Record<string, unknown>; stop: () => void } {
+  const byKind: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+  const long: Array<{ atS: number; kind: string; ms: number }> = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      const k = (byKind[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      k.count++;
+      k.totalMs += e.duration;
+      k.maxMs = Math.max(k.maxMs, e.duration);
+      if (e.duration >= GC_LIST_MS) long.push({ atS: +((performance.timeOrigin + e.startTime - t0Ms) / 1000).toFixed(2), kind, ms: Math.round(e.duration) });
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const round = (o: { count: number; totalMs: number; maxMs: number }): Record<string, number> => ({ count: o.count, totalMs: Math.round(o.totalMs), maxMs: Math.round(o.maxMs) });
+  return {
+    summary: () => ({ byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, round(v)])), [`pausesOver${GC_LIST_MS}Ms`]: long }),
+    stop: () => obs.disconnect(),
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'aiopsd-soak-'));
   const config = validateConfig(
@@ -84,6 +142,9 @@ async function main(): Promise<void> {
   log(`daemon at ${daemon.url}; ${rate} samples/s over ${seriesN} series for ${minutes} min (warm-up ${warmupMin} min)`);
   const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
+  const t0 = Date.now();
+  const stallWatch = watchStalls(t0, stallMs);
+  const gcWatch = watchGc(t0);
 
   const gen = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/soak/generator.ts')], {
     cwd: REPO,
@@ -95,7 +156,6 @@ async function main(): Promise<void> {
   const genDone = new Promise<void>((r) => gen.once('exit', () => r()));
 
   const samples: Array<Record<string, number>> = [];
-  const t0 = Date.now();
   let lastIngested = 0;
   let running = true;
   void genDone.then(() => (running = false));
@@ -117,6 +177,8 @@ async function main(): Promise<void> {
       activeSeries: metric(text, 'aiopsd_series_active'),
       dropped: metric(text, 'aiopsd_ingest_dropped_samples_total'),
       scored: metric(text, 'aiopsd_detect_windows_scored_total'),
+      anomalies: metric(text, 'aiopsd_anomalies_total'),
+      auditRecords: metric(text, 'aiopsd_audit_records_total'),
     };
     lastIngested = ingested;
     h.reset();
@@ -128,9 +190,10 @@ async function main(): Promise<void> {
   const gen1 = JSON.parse(genOut.trim().split('\n').pop() ?? '{}') as { sent?: number; failed?: number; requests?: number; statuses?: Record<string, number>; skippedTicks?: number };
   const ingestedTotal = metric(finalText, 'aiopsd_ingest_samples_total', 'remote_write');
   const droppedTotal = metric(finalText, 'aiopsd_ingest_dropped_samples_total');
-  const auditCount = (await daemon.audit.list({ limit: 1_000_000 })).length;
   await daemon.stop();
   h.disable();
+  stallWatch.stop();
+  gcWatch.stop();
   rmSync(dir, { recursive: true, force: true });
 
   const after = samples.filter((s) => s.tS! >= warmupMin * 60);
@@ -141,7 +204,7 @@ async function main(): Promise<void> {
     bench: 'soak',
     date: new Date().toISOString(),
     command: `npx tsx bench/soak/run.ts ${argv.join(' ')}`.trim(),
-    setup: { ratePerS: rate, series: seriesN, minutes, warmupMinutes: warmupMin, sampleS, detector: config.detect.detector, detectIntervalMs: config.detect.intervalMs, scoringWorkers: config.detect.ensemble.workers, windowPoints: config.series.windowPoints, store: 'PGlite', node: process.version },
+    setup: { ratePerS: rate, stallThresholdMs: stallMs, series: seriesN, minutes, warmupMinutes: warmupMin, sampleS, detector: config.detect.detector, detectIntervalMs: config.detect.intervalMs, scoringWorkers: config.detect.ensemble.workers, windowPoints: config.series.windowPoints, store: 'PGlite', node: process.version },
     ingest: {
       sentAccepted: gen1.sent ?? null,
       refusedOrFailed: gen1.failed ?? null,
@@ -170,7 +233,13 @@ async function main(): Promise<void> {
       p99Worst: Math.max(...after.map((s) => s.lagP99Ms!)),
       maxWorst: Math.max(...after.map((s) => s.lagMaxMs!)),
     },
-    detection: { windowsScored: samples.at(-1)?.scored ?? 0, auditRecords: auditCount },
+    stalls: {
+      thresholdMs: stallMs,
+      afterWarmup: stallWatch.stalls.filter((x) => x.atS >= warmupMin * 60).length,
+      list: stallWatch.stalls,
+    },
+    gc: gcWatch.summary(),
+    detection: { windowsScored: samples.at(-1)?.scored ?? 0, anomalies: metric(finalText, 'aiopsd_anomalies_total'), auditRecords: metric(finalText, 'aiopsd_audit_records_total') },
     samples,
   };
   const json = JSON.stringify(result, null, 2);

@@ -134,6 +134,23 @@ const ensemble = z
   .strict()
   .prefault({});
 
+const fineTune = z
+  .object({
+    enabled: z.boolean().default(false).describe('Periodically fine-tune the ensemble\'s TF.js forecaster on recent series in a worker thread and adopt the new weights only when they forecast a held-out, newer part better (needs detect.ensemble.workers > 0). Off by default: the shipped weights are the ones the NAB scores were measured with.'),
+    intervalMs: z.number().int().min(1000).default(3_600_000).describe('Time between fine-tuning rounds (rounds never overlap).'),
+    maxSeries: z.number().int().min(1).max(100_000).default(200).describe('Series sampled per round (seeded, uniformly among those longer than the forecaster\'s input).'),
+    maxWindows: z.number().int().min(16).max(1_000_000).default(20_000).describe('Training + holdout windows sampled per round from the sampled series.'),
+    minWindows: z.number().int().min(1).default(2000).describe('A round with fewer distinct windows available than this fails as insufficient_data (the model is not touched).'),
+    epochs: z.number().int().min(1).max(100).default(2).describe('Training epochs per round.'),
+    learningRate: z.number().positive().max(1).default(1e-4).describe('Adam learning rate of fine-tuning (aiopsd train uses 1e-3; smaller keeps the copy close to the current weights).'),
+    holdoutFraction: z.number().gt(0).lt(1).default(0.2).describe('Newest share of each sampled series used only to compare the current and the fine-tuned weights.'),
+    minImprovementRatio: z.number().min(0).max(1).default(0.02).describe('Adopt only when the holdout error falls by at least this fraction of the current weights\' error (0.02 = 2 %).'),
+    seed: z.number().int().min(0).default(42).describe('Seeds the series and window sampling of every round (round n uses seed + n): the same data gives the same weights.'),
+    timeoutMs: z.number().int().min(1000).default(600_000).describe('A round whose training worker has not answered after this long is abandoned (outcome failed, reason timeout).'),
+  })
+  .strict()
+  .prefault({});
+
 const detectComponent = z.enum(['model', 'robust', 'seasonal']);
 
 const detect = z
@@ -143,6 +160,7 @@ const detect = z
     threshold: z.number().min(0).max(1).default(0.9).describe('Calibrated score at or above which a point is an anomaly.'),
     robust,
     ensemble,
+    fineTune,
     components: z.array(detectComponent).min(1).default(['model']).describe('Ensemble components used for series matching no family; the score is the maximum of their calibrated probabilities.'),
     families: z
       .array(
@@ -184,6 +202,10 @@ const queue = z
     concurrency: z.number().int().min(1).max(64).default(4).describe('Jobs run at once by this replica.'),
     ledgerLeaseMs: durationMs.default(30_000).describe("A worker's claim on a decision expires after this long without a heartbeat."),
     lockDurationMs: durationMs.default(30_000).describe('BullMQ job lock; a job whose worker stops renewing it is re-delivered (and then held or taken over via the ledger).'),
+    blockedRecheckMs: durationMs
+      .min(50)
+      .default(30_000)
+      .describe('A job held back by the kill switch (also when its state cannot be read, e.g. the database is down: fail closed) or by an open circuit breaker goes back to the delayed set and is looked at again after this long; attempts are not used up. With the breaker, never later than its reopen time.'),
   })
   .strict()
   .prefault({});

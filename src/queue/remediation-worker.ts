@@ -8,6 +8,9 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { RemediationJobData } from './remediation-queue.js';
 import { ClaimLostError, type ExecutionLedger, type LedgerClaim } from './execution-ledger.js';
 
+/** The schema's default for queue.blockedRecheckMs, for callers that build a worker without a config. */
+export const DEFAULT_BLOCKED_RECHECK_MS = 30_000;
+
 export interface RemediationWorkerOptions {
   readonly queueName: string;
   readonly concurrency: number;
@@ -17,8 +20,8 @@ export interface RemediationWorkerOptions {
   readonly lockDurationMs?: number;
   /** How often BullMQ looks for stalled jobs (default 30 s). */
   readonly stalledIntervalMs?: number;
-  /** How long a kill-switched or breaker-blocked job waits before it is looked at again (default 30 s). */
-  readonly recheckMs?: number;
+  /** How long a kill-switched or breaker-blocked job waits before it is looked at again (config queue.blockedRecheckMs). */
+  readonly blockedRecheckMs?: number;
   /**
    * Mark "side effect started" (with its audit record) before calling the executor, for executors that
    * do not call ctx.beginSideEffect themselves. Conservative: a crash anywhere in the run → held.
@@ -68,7 +71,7 @@ export interface RemediationWorkerDeps {
 export class RemediationWorker {
   readonly worker: Worker<RemediationJobData, ActionResult>;
   readonly workerId: string;
-  private readonly recheckMs: number;
+  private readonly blockedRecheckMs: number;
   private readonly eagerMark: boolean;
 
   constructor(
@@ -77,7 +80,7 @@ export class RemediationWorker {
     private readonly deps: RemediationWorkerDeps,
   ) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.recheckMs = options.recheckMs ?? 30_000;
+    this.blockedRecheckMs = options.blockedRecheckMs ?? DEFAULT_BLOCKED_RECHECK_MS;
     this.eagerMark = options.markSideEffectBeforeRun ?? true;
     this.worker = new Worker<RemediationJobData, ActionResult>(options.queueName, (job, token) => this.process(job, token), {
       connection,
@@ -99,7 +102,7 @@ export class RemediationWorker {
     const jobCtx = { jobId: job.id ?? decisionId, attempt: job.attemptsMade + 1 };
     if (this.deps.killSwitch && (await this.deps.killSwitch.isOn())) {
       metrics.jobs.inc({ action: job.name, outcome: 'kill_switch' });
-      return this.delay(job, token, this.recheckMs);
+      return this.delay(job, token, this.blockedRecheckMs);
     }
     const claimed = await ledger.claim(decisionId, this.workerId, jobCtx);
     switch (claimed.kind) {
@@ -122,7 +125,7 @@ export class RemediationWorker {
       if (s.open) {
         await ledger.release(claim, 'circuit breaker open: waiting (it was not approved by a person)');
         metrics.jobs.inc({ action: decision.action.type, outcome: 'circuit_open' });
-        return this.delay(job, token, Math.max(1000, Math.min(this.recheckMs, (s.openUntilMs ?? 0) - clock.nowMs() + 100)));
+        return this.delay(job, token, Math.max(1000, Math.min(this.blockedRecheckMs, (s.openUntilMs ?? 0) - clock.nowMs() + 100)));
       }
     }
     const heartbeat = this.startHeartbeat(claim);

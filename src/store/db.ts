@@ -32,6 +32,8 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   schema?: string;
   connectTimeoutMs?: number;
+  /** PGlite only: see PGLITE_YIELD_BUDGET_MS (Infinity: never yield, the old behaviour, for benches). */
+  pgliteYieldBudgetMs?: number;
 }
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -43,7 +45,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Sql> {
   }
   return opts.databaseUrl !== undefined && opts.databaseUrl !== ''
     ? openPostgres(opts.databaseUrl, schema, opts.connectTimeoutMs ?? 5000)
-    : openPglite(opts.dataDir, schema);
+    : openPglite(opts.dataDir, schema, opts.pgliteYieldBudgetMs ?? PGLITE_YIELD_BUDGET_MS);
 }
 
 
@@ -158,8 +160,37 @@ async function pgTransaction<T>(pool: pg.Pool, fn: (tx: SqlTx) => Promise<T>, wr
   }
 }
 
-async function openPglite(dataDir: string, schema: string): Promise<Sql> {
+/**
+ * Longest stretch of back-to-back PGlite work before the event loop gets a turn. PGlite runs its
+ * queries synchronously (WebAssembly) on this thread and resolves them as microtasks, so a loop of
+ * awaited queries (a burst of audit appends, a verify reading the whole log) never lets the event
+ * loop run: the soak bench measured 3–10 s stalls of ingest, timers and BullMQ lock renewals.
+ */
+export const PGLITE_YIELD_BUDGET_MS = 10;
+
+/**
+ * Returns a function to await before each unit of synchronous work: it resolves at once, unless the
+ * event loop has not had a turn for budgetMs, and then only after one (setImmediate: pending I/O is
+ * polled before it runs, expired timers on the next turn).
+ */
+export function createEventLoopYielder(budgetMs: number, nowMs: () => number = () => performance.now()): () => Promise<void> {
+  let sliceStartMs: number | undefined;
+  const startSlice = (): void => {
+    sliceStartMs = nowMs();
+    // Runs as soon as the event loop turns by itself: the next unit of work starts a fresh slice.
+    setImmediate(() => (sliceStartMs = undefined));
+  };
+  return async () => {
+    if (sliceStartMs === undefined) return startSlice();
+    if (nowMs() - sliceStartMs < budgetMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    startSlice();
+  };
+}
+
+async function openPglite(dataDir: string, schema: string, yieldBudgetMs: number): Promise<Sql> {
   const dir = path.join(dataDir, 'pglite');
+  const yieldIfDue = createEventLoopYielder(yieldBudgetMs);
   let db: PGlite;
   try {
     await mkdir(dir, { recursive: true });
@@ -176,18 +207,23 @@ async function openPglite(dataDir: string, schema: string): Promise<Sql> {
   return {
     engine: 'pglite',
     async query<R>(text: string, params?: unknown[]) {
+      await yieldIfDue();
       const res = await db.query<R>(text, params);
       return { rows: res.rows };
     },
-    transaction: (fn) =>
-      db.transaction(async (tx) =>
+    transaction: async (fn) => {
+      await yieldIfDue();
+      // Yielding inside the transaction is safe: PGlite holds its own lock until it ends, so other queries wait.
+      return db.transaction(async (tx) =>
         fn({
           async query<R>(text: string, params?: unknown[]) {
+            await yieldIfDue();
             const res = await tx.query<R>(text, params);
             return { rows: res.rows };
           },
         }),
-      ),
+      );
+    },
     close: once(() => db.close()),
   };
 }

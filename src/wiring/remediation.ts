@@ -21,7 +21,7 @@ import { createGuardrailRecheck, createGuardrailStages } from '../policy/guardra
 import type { PolicyStage } from '../policy/stages.js';
 import type { DecisionStore } from '../policy/decision-store.js';
 import { RemediationQueue } from '../queue/remediation-queue.js';
-import { RemediationWorker } from '../queue/remediation-worker.js';
+import { RemediationWorker, type RemediationWorkerOptions } from '../queue/remediation-worker.js';
 import { ExecutionLedger } from '../queue/execution-ledger.js';
 import { listDeadLetters } from '../queue/dead-letters.js';
 import { AlwaysLeader, LeaderElector, type LeaderGate } from '../leader/lease.js';
@@ -100,7 +100,7 @@ export async function buildRemediation(config: Config, deps: RemediationDeps, st
   });
   const worker = new RemediationWorker(
     connection,
-    { queueName: config.queue.name, concurrency: config.queue.concurrency, lockDurationMs: config.queue.lockDurationMs, stalledIntervalMs: config.queue.lockDurationMs, markSideEffectBeforeRun: false },
+    remediationWorkerOptions(config),
     { ledger, executor, metrics, clock, killSwitch, circuitBreaker, onError: (err, id) => logger.warn({ decision: id, err: errorMessage(err) }, 'job failed') },
   );
   worker.start();
@@ -120,6 +120,23 @@ export async function buildRemediation(config: Config, deps: RemediationDeps, st
     flaggerRollback: (body) => handleFlaggerRollbackWebhook(flagger, body),
     deadLetters: (limit) => listDeadLetters({ queue, decisions: deps.decisions }, limit),
     targetVersion: kube ? (d) => specVersion(kube, d) : undefined,
+  };
+}
+
+/**
+ * The worker's knobs from config. The stalled-job check runs as often as the lock lasts, so a SIGKILLed
+ * worker's job is re-delivered after queue.lockDurationMs rather than BullMQ's fixed 30 s.
+ */
+export function remediationWorkerOptions(config: Config): RemediationWorkerOptions {
+  const q = config.queue;
+  return {
+    queueName: q.name,
+    concurrency: q.concurrency,
+    lockDurationMs: q.lockDurationMs,
+    stalledIntervalMs: q.lockDurationMs,
+    blockedRecheckMs: q.blockedRecheckMs,
+    // the executors call ctx.beginSideEffect right before their first write
+    markSideEffectBeforeRun: false,
   };
 }
 

@@ -78,7 +78,7 @@ describe.skipIf(!pg)('exactly once through BullMQ + the execution ledger', () =>
     const ledger = new ExecutionLedger(sql, systemClock, { leaseMs: opts.leaseMs ?? 5000 });
     const worker = new RemediationWorker(
       connection,
-      { queueName, concurrency: 4, workerId: id, markSideEffectBeforeRun: false, recheckMs: 200, ...(opts.lockMs !== undefined && { lockDurationMs: opts.lockMs, stalledIntervalMs: opts.lockMs }) },
+      { queueName, concurrency: 4, workerId: id, markSideEffectBeforeRun: false, blockedRecheckMs: 200, ...(opts.lockMs !== undefined && { lockDurationMs: opts.lockMs, stalledIntervalMs: opts.lockMs }) },
       { ledger, executor, metrics: metrics(), clock: systemClock, ...(opts.killSwitch && { killSwitch: opts.killSwitch }) },
     );
     worker.start();
