@@ -133,7 +133,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Stack): Promis
   await people.start();
   stack.push({ name: 'people', stop: () => people.stop() });
 
-  const { detector, pool } = await buildDetection(config, logger, metrics, stack);
+  const { detector, pool } = await buildDetection(config, logger, metrics, stack, store);
   const policy = new PolicyEngine({ rules: options.rules ?? policyFile?.rules ?? [], dryRun, cooldownMs, actionKinds, stages: remediation.stages }, clock);
   logger.info({ rules: policy.rules.length, dryRun }, 'policy loaded');
   const pipeline = new Pipeline({

@@ -2,12 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendPreference } from '../detect/backend.js';
-import { buildForecaster, fileSaveHandler, MODEL_FORMAT, prepareInputs, type ForecasterMeta } from '../detect/model.js';
+import { buildForecaster, fileSaveHandler, MODEL_FORMAT, type ForecasterMeta } from '../detect/model.js';
+import { fitForecaster, sampleTrainingWindows, trainingPairs } from '../detect/training.js';
 import { listNabFiles } from '../detect/nab/layout.js';
 import { readNabCsv } from '../detect/nab/csv.js';
 import { mulberry32 } from '../lib/random.js';
+
+const TRAIN_BATCH_SIZE = 256;
 
 export interface TrainOptions {
   readonly data: string;
@@ -64,45 +66,17 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
   if (usable.length === 0) throw new Error(`no series longer than ${L + 1} points under ${opts.data}`);
 
   // Sample windows uniformly over series, then uniformly within the series.
-  const windows: Float64Array[] = [];
-  const targets: number[] = [];
-  for (let k = 0; k < opts.samples; k++) {
-    const s = usable[Math.floor(rand() * usable.length)]!;
-    const end = L + Math.floor(rand() * (s.length - L)); // newest point index
-    windows.push(s.subarray(end - L, end + 1));
-    targets.push(s[end]!);
-  }
-  const { x, centre, scale } = prepareInputs(windows, L);
-  const y = new Float32Array(windows.length);
-  for (let b = 0; b < windows.length; b++) {
-    const z = (targets[b]! - centre[b]!) / scale[b]!;
-    y[b] = z > 20 ? 20 : z < -20 ? -20 : z;
-  }
-
+  const { windows, targets } = sampleTrainingWindows(usable, L, opts.samples, rand);
+  const pairs = trainingPairs(windows, targets, L);
   const model = buildForecaster(L, opts.seed);
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: (a: tf.Tensor, b: tf.Tensor) => tf.losses.huberLoss(a, b) });
-  const xs = tf.tensor2d(x, [windows.length, L]);
-  const ys = tf.tensor2d(y, [windows.length, 1]);
-  const batchSize = 256;
-  const batchesPerEpoch = Math.ceil(windows.length / batchSize);
-  const total = batchesPerEpoch * opts.epochs;
+  const total = Math.ceil(windows.length / TRAIN_BATCH_SIZE) * opts.epochs;
   let done = 0;
-  let lastLoss = NaN;
-  await model.fit(xs, ys, {
+  const lastLoss = await fitForecaster(model, pairs, {
     epochs: opts.epochs,
-    batchSize,
-    shuffle: false, // samples are already in seeded random order; tfjs's shuffle uses Math.random
-    verbose: 0,
-    callbacks: {
-      onBatchEnd: (_batch, logs) => {
-        done++;
-        lastLoss = logs?.loss ?? lastLoss;
-        opts.onProgress?.(done, total, lastLoss);
-      },
-    },
+    learningRate: 1e-3,
+    batchSize: TRAIN_BATCH_SIZE,
+    onBatchEnd: (loss) => opts.onProgress?.(++done, total, loss),
   });
-  xs.dispose();
-  ys.dispose();
   const version = `mlp${L}-s${opts.seed}-e${opts.epochs}-n${opts.samples}`;
   const meta: ForecasterMeta = { format: MODEL_FORMAT, inputPoints: L, version };
   await model.save(fileSaveHandler(opts.out, meta));

@@ -1,13 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendPreference } from './backend.js';
 import { EnsembleDetector, type EnsembleOptions } from './ensemble.js';
-import { loadForecaster } from './model.js';
+import { Forecaster, loadForecaster } from './model.js';
+import { applyWeights, type ModelWeights } from './weights.js';
 
 /** Worker side of pool.ts: loads the model once, then answers raw-score batches. */
 export interface PoolWorkerData {
   readonly modelDir: string | null;
   readonly backend: BackendPreference;
   readonly options: EnsembleOptions;
+  /** Weights replacing the model directory's (a fine-tuned forecaster); null: the directory's own. */
+  readonly weights?: ModelWeights | null;
 }
 
 export interface PoolTask {
@@ -28,7 +31,7 @@ const port = parentPort!;
 
 async function main(): Promise<void> {
   const backend = await initBackend(data.backend);
-  const forecaster = data.modelDir === null ? null : await loadForecaster(data.modelDir);
+  const forecaster = data.modelDir === null ? null : withWeights(await loadForecaster(data.modelDir), data.weights ?? null);
   const detector = new EnsembleDetector(forecaster, data.options);
   port.on('message', (task: PoolTask) => {
     try {
@@ -48,6 +51,13 @@ async function main(): Promise<void> {
     }
   });
   port.postMessage({ ready: true, backend, version: detector.version });
+}
+
+/** The loaded forecaster with fine-tuned weights in place, answering to their version. */
+function withWeights(forecaster: Forecaster, weights: ModelWeights | null): Forecaster {
+  if (weights === null) return forecaster;
+  applyWeights(forecaster.model, weights);
+  return new Forecaster(forecaster.model, { ...forecaster.meta, version: weights.version });
 }
 
 main().catch((err: unknown) => {

@@ -1,17 +1,18 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RAW_STRIDE } from './features.js';
 import type { EnsembleOptions } from './ensemble.js';
 import type { BackendName, BackendPreference } from './backend.js';
 import type { PoolTask, PoolWorkerData } from './pool-worker.js';
+import type { ModelWeights } from './weights.js';
+import { spawnModuleWorker } from './worker-spawn.js';
 
 /**
  * A worker_threads pool computing the ensemble's raw scores (TF.js forecast + features) off the main
  * event loop. A batch of windows is split across the workers; each part is one message (windows packed
  * into one Float64Array, results transferred back). A worker that crashes, errors, or does not answer
  * within `timeoutMs` is terminated and replaced, and its part retried once on the new worker.
+ * {@link ScoringPool.swapModel} replaces the forecaster's weights in every worker between batches: each
+ * batch is scored whole by one version, which raw() returns for the anomalies' evidence.
  */
 export interface ScoringPoolOptions extends PoolWorkerData {
   readonly workers: number;
@@ -34,6 +35,15 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   generation: number;
   started: boolean;
+  /** Detector version the worker reported when ready. */
+  version: string | null;
+}
+
+/** Raw scores of a batch and the detector version (weights) that computed them. */
+export interface PoolBatch {
+  readonly raw: Float64Array;
+  readonly expected: Float64Array;
+  readonly version: string | null;
 }
 
 type WorkerMessage =
@@ -50,10 +60,21 @@ export class ScoringPool {
   /** Workers replaced after a crash or timeout (for metrics and tests). */
   replaced = 0;
   backend: BackendName | null = null;
+  /** Detector version of the workers scoring now (changes when swapModel adopts new weights). */
   version: string | null = null;
+  /** Weights every (re)started worker loads; null: the model directory's own. */
+  private weights: ModelWeights | null;
+  /** raw() calls in progress; a swap waits for 0 so no batch mixes versions. */
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
+  /** While set, new raw() calls wait: a swap is switching workers. */
+  private gate: Promise<void> | null = null;
+  /** Workers started by a swap but not yet scoring (closed with the pool). */
+  private incoming: Slot[] = [];
 
   constructor(private readonly options: ScoringPoolOptions) {
     if (options.workers < 1) throw new Error('ScoringPool needs at least one worker');
+    this.weights = options.weights ?? null;
     for (let i = 0; i < options.workers; i++) this.slots.push(this.spawn(0));
   }
 
@@ -71,24 +92,17 @@ export class ScoringPool {
     return this.slots[i]!.worker;
   }
 
-  private spawn(generation: number): Slot {
-    const isTs = import.meta.url.endsWith('.ts');
-    const url = new URL(isTs ? './pool-worker.ts' : './pool-worker.js', import.meta.url);
-    const data: PoolWorkerData = { modelDir: this.options.modelDir, backend: this.options.backend, options: this.options.options };
-    // From TypeScript sources (tsx, vitest) the worker registers tsx's loader before importing its entry.
-    const worker = isTs
-      ? new Worker(
-          `(async () => { const { register } = await import(${JSON.stringify(tsxApi())}); register(); await import(${JSON.stringify(url.href)}); })().catch((e) => { throw e; });`,
-          { eval: true, workerData: data },
-        )
-      : new Worker(url, { workerData: data });
-    const slot: Slot = { worker, ready: Promise.resolve(), busy: null, timer: null, generation, started: false };
+  private spawn(generation: number, weights: ModelWeights | null = this.weights): Slot {
+    const data: PoolWorkerData = { modelDir: this.options.modelDir, backend: this.options.backend, options: this.options.options, weights };
+    const worker = spawnModuleWorker('pool-worker', data);
+    const slot: Slot = { worker, ready: Promise.resolve(), busy: null, timer: null, generation, started: false, version: null };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onMsg = (m: WorkerMessage): void => {
         if ('ready' in m) {
           slot.started = true;
+          slot.version = m.version;
           this.backend = m.backend;
-          this.version = m.version;
+          this.version ??= m.version; // the first worker ready; later only swapModel changes it
           worker.off('message', onMsg);
           resolve();
           this.pump();
@@ -187,14 +201,23 @@ export class ScoringPool {
    * Raw scores (windows × RAW_STRIDE) and expected values of a batch, computed in the workers.
    * `test` carries the crash/delay hooks for tests only.
    */
-  async raw(
-    windows: readonly Float64Array[],
-    test: { crash?: boolean; delayMs?: number } = {},
-  ): Promise<{ raw: Float64Array; expected: Float64Array }> {
+  async raw(windows: readonly Float64Array[], test: { crash?: boolean; delayMs?: number } = {}): Promise<PoolBatch> {
+    while (this.gate) await this.gate;
+    this.inFlight++; // synchronously after the gate check: a swap that starts now waits for this batch
+    try {
+      return await this.rawParts(windows, test);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.drained?.();
+    }
+  }
+
+  private async rawParts(windows: readonly Float64Array[], test: { crash?: boolean; delayMs?: number }): Promise<PoolBatch> {
+    const version = this.version;
     const n = windows.length;
     const raw = new Float64Array(n * RAW_STRIDE);
     const expected = new Float64Array(n);
-    if (n === 0) return { raw, expected };
+    if (n === 0) return { raw, expected, version };
     const parts = Math.max(1, Math.min(this.slots.length, Math.ceil(n / (this.options.minPart ?? 64))));
     const per = Math.ceil(n / parts);
     const jobs: Promise<void>[] = [];
@@ -215,26 +238,60 @@ export class ScoringPool {
       );
     }
     await Promise.all(jobs);
-    return { raw, expected };
+    return { raw, expected, version };
+  }
+
+  /**
+   * Adopt new forecaster weights: start a full set of workers with them (the old ones keep scoring
+   * meanwhile), then, between batches, switch to the new set and stop the old one. New raw() calls wait
+   * only for the switch itself. If a new worker cannot start, nothing changes and this rejects.
+   */
+  async swapModel(weights: ModelWeights): Promise<string> {
+    if (this.closed) throw new Error('scoring pool closed');
+    if (this.incoming.length > 0) throw new Error('a model swap is already running');
+    const fresh = this.slots.map((s) => this.spawn(s.generation + 1, weights));
+    this.incoming = fresh;
+    try {
+      await Promise.all(fresh.map((s) => s.ready));
+      if (this.closed) throw new Error('scoring pool closed');
+    } catch (err) {
+      this.incoming = [];
+      await Promise.all(fresh.map((s) => retire(s)));
+      throw err;
+    }
+    let release: () => void = () => undefined;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      if (this.closed) throw new Error('scoring pool closed'); // close() already stopped the new workers
+      const old = this.slots.splice(0, this.slots.length, ...fresh);
+      this.weights = weights;
+      this.version = fresh[0]!.version;
+      for (const s of old) retire(s).catch(() => undefined); // idle (no batch in flight): nothing to lose
+    } finally {
+      this.drained = null;
+      this.incoming = [];
+      this.gate = null;
+      release();
+    }
+    this.pump();
+    return this.version ?? weights.version;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.failAll(new Error('scoring pool closed'));
-    await Promise.all(
-      this.slots.map((s) => {
-        s.worker.removeAllListeners('exit');
-        if (s.timer) clearTimeout(s.timer);
-        return s.worker.terminate();
-      }),
-    );
+    await Promise.all([...this.slots, ...this.incoming].map((s) => retire(s, 'scoring pool closed')));
   }
 }
 
-function tsxApi(): string {
-  // import.meta.resolve is not available under vitest; resolve the package and use its ESM entry.
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  return pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
+/** Stop a worker that is no longer (or not yet) in the pool: no replacement, no retry. */
+async function retire(slot: Slot, why = 'scoring worker retired'): Promise<void> {
+  slot.worker.removeAllListeners('exit');
+  if (slot.timer) clearTimeout(slot.timer);
+  slot.busy?.reject(new Error(why));
+  slot.busy = null;
+  await slot.worker.terminate();
 }
 
 /** Pool options from the ensemble part of the config. */

@@ -99,7 +99,8 @@ export class DetectionStage {
     return { windows, meta };
   }
 
-  private finishStreaming(batch: { raw: Float64Array; expected: Float64Array }, meta: Meta[]): Anomaly[] {
+  /** `batch.version`: the weights that computed it (the pool's, which fine-tuning can change); default the detector's. */
+  private finishStreaming(batch: { raw: Float64Array; expected: Float64Array; version?: string | null }, meta: Meta[]): Anomaly[] {
     const detector = this.detector as StreamingDetector;
     const scores = new Float64Array(meta.length);
     const components: string[] = new Array<string>(meta.length);
@@ -118,7 +119,8 @@ export class DetectionStage {
       if (m.report) reported++;
     }
     this.metrics.windowsScored.inc({ detector: detector.name }, reported);
-    return this.toAnomalies(scores, batch.expected, meta, (i) => `${detector.name}/${components[i]!}`);
+    const version = batch.version ?? detector.version;
+    return this.toAnomalies(scores, batch.expected, meta, (i) => `${detector.name}/${components[i]!}`, version);
   }
 
   private runWindows(): Anomaly[] {
@@ -149,7 +151,7 @@ export class DetectionStage {
     const { scores, expected } = this.detector.score(windows);
     end();
     this.metrics.windowsScored.inc({ detector: this.detector.name }, windows.length);
-    return this.toAnomalies(scores, expected, meta, () => this.detector.name);
+    return this.toAnomalies(scores, expected, meta, () => this.detector.name, this.detector.version);
   }
 
   /** Anomalies for scores ≥ threshold (negative scores are warm-up rows: skipped). */
@@ -158,6 +160,7 @@ export class DetectionStage {
     expected: Float64Array,
     meta: ReadonlyArray<{ series: SeriesView; timestampMs: number; observed: number }>,
     detectorName: (i: number) => string,
+    modelVersion: string,
   ): Anomaly[] {
     const anomalies: Anomaly[] = [];
     const maxByService = new Map<string, number>();
@@ -179,7 +182,7 @@ export class DetectionStage {
         expected: expected[i]!,
         score,
         detector: detectorName(i),
-        modelVersion: this.detector.version,
+        modelVersion,
       });
     }
     for (const [service, score] of maxByService) this.metrics.anomalyScore.set({ service }, score);
