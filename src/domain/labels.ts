@@ -14,7 +14,13 @@ export function quoteLabelValue(s: string): string {
   return plainJsonString(s) ? `"${s}"` : JSON.stringify(s);
 }
 
-/** Canonical series key: `name{a="1",b="2"}` with sorted label names, like Prometheus prints it. */
+/**
+ * Canonical series key: `name{a="1",b="2"}` with sorted label names, like Prometheus prints it.
+ * Built with Array.join so V8 returns a flat string: the store keeps keys for as long as a series
+ * lives, and a key built by `+=` is a rope of cons cells costing ~5× its length. The store keeps the
+ * very string it is given, so a decoder that hands the same key object again (remote_write's label
+ * cache) gets an identity match in the store's map.
+ */
 export function seriesKey(labels: Labels): string {
   const names = Object.keys(labels);
   let sorted = true;
@@ -25,12 +31,14 @@ export function seriesKey(labels: Labels): string {
     }
   }
   if (!sorted) names.sort();
-  let body = '';
+  const parts: string[] = [labels.__name__ ?? '', '{'];
   for (const key of names) {
     if (key === '__name__') continue;
-    body += body === '' ? `${key}=${quoteLabelValue(labels[key] as string)}` : `,${key}=${quoteLabelValue(labels[key] as string)}`;
+    if (parts.length > 2) parts.push(',');
+    parts.push(key, '=', quoteLabelValue(labels[key] as string));
   }
-  return `${labels.__name__ ?? ''}{${body}}`;
+  parts.push('}');
+  return parts.join(''); // join, not +=: a flat string (see above)
 }
 
 /**
@@ -38,18 +46,19 @@ export function seriesKey(labels: Labels): string {
  * (`names[i] < names[i + 1]`; Prometheus sends labels that way), without building an object first.
  */
 export function seriesKeyFromSortedPairs(names: readonly string[], values: readonly string[], count: number): string {
-  let metric = '';
-  let body = '';
+  const parts: string[] = ['', '{'];
   for (let i = 0; i < count; i++) {
     const name = names[i] as string;
     const value = values[i] as string;
     if (name === '__name__') {
-      metric = value;
+      parts[0] = value;
       continue;
     }
-    body += body === '' ? `${name}=${quoteLabelValue(value)}` : `,${name}=${quoteLabelValue(value)}`;
+    if (parts.length > 2) parts.push(',');
+    parts.push(name, '=', quoteLabelValue(value));
   }
-  return `${metric}{${body}}`;
+  parts.push('}');
+  return parts.join('');
 }
 
 /** The service a series belongs to: `service`, then `service_name`, `job`, `app`. */

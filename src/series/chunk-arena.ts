@@ -10,7 +10,9 @@ const SLOTS_PER_PAGE = 8192; // 1 MiB pages
 const PAGE_SHIFT = 13; // log2(SLOTS_PER_PAGE)
 
 export class ChunkArena {
-  private readonly pages: Uint8Array[] = [];
+  private readonly pages: DataView[] = [];
+  /** The same pages as bytes (for zeroing a slot without making a view each time). */
+  private readonly pageBytes: Uint8Array[] = [];
   private free = new Int32Array(1024);
   private freeCount = 0;
   private nextFresh = 0;
@@ -19,9 +21,14 @@ export class ChunkArena {
   alloc(): number {
     const slot = this.freeCount > 0 ? (this.free[--this.freeCount] as number) : this.nextFresh++;
     const page = slot >>> PAGE_SHIFT;
-    if (page === this.pages.length) this.pages.push(new Uint8Array(SLOTS_PER_PAGE * SLOT_BYTES));
+    // 8 bytes of padding: bit I/O reads and writes whole 32-bit words past the last slot's end.
+    if (page === this.pages.length) {
+      const buffer = new ArrayBuffer(SLOTS_PER_PAGE * SLOT_BYTES + 8);
+      this.pages.push(new DataView(buffer));
+      this.pageBytes.push(new Uint8Array(buffer));
+    }
     const offset = this.offsetOf(slot);
-    this.pageOf(slot).fill(0, offset, offset + SLOT_BYTES);
+    (this.pageBytes[page] as Uint8Array).fill(0, offset, offset + SLOT_BYTES);
     return slot;
   }
 
@@ -35,8 +42,8 @@ export class ChunkArena {
   }
 
   /** The page that holds `slot`; its bytes start at offsetOf(slot). */
-  pageOf(slot: number): Uint8Array {
-    return this.pages[slot >>> PAGE_SHIFT] as Uint8Array;
+  pageOf(slot: number): DataView {
+    return this.pages[slot >>> PAGE_SHIFT] as DataView;
   }
 
   offsetOf(slot: number): number {
@@ -56,43 +63,33 @@ export class ChunkArena {
 
 /**
  * Writes the `n` (1..32) low bits of `value`, most significant first, at bit `pos` of a zeroed region
- * starting at byte `base`. Word-at-a-time: this and readBits are the store's hot path.
+ * starting at byte `base`, as one or two 32-bit read-modify-writes (the hot path of the store).
  */
-export function writeBits(buf: Uint8Array, base: number, pos: number, value: number, n: number): void {
+export function writeBits(view: DataView, base: number, pos: number, value: number, n: number): void {
   const at = base + (pos >>> 3);
   const end = (pos & 7) + n; // bit just past the field, counted from byte `at`
   const field = n === 32 ? value >>> 0 : (value & ((1 << n) - 1)) >>> 0;
-  if (end > 32) {
-    const low = end - 32; // bits that spill into byte at + 4
-    orWord(buf, at, field >>> low, 32);
-    buf[at + 4] = (buf[at + 4] as number) | ((field & ((1 << low) - 1)) << (8 - low));
+  if (end <= 32) {
+    view.setUint32(at, (view.getUint32(at) | (field << (32 - end))) >>> 0);
     return;
   }
-  orWord(buf, at, field, end);
-}
-
-/** ORs `field` into the bytes from `at` so that its last bit lands on bit `end` (≤ 32) of the 4-byte word. */
-function orWord(buf: Uint8Array, at: number, field: number, end: number): void {
-  const w = end === 32 ? field : (field << (32 - end)) >>> 0;
-  buf[at] = (buf[at] as number) | (w >>> 24);
-  if (end > 8) buf[at + 1] = (buf[at + 1] as number) | ((w >>> 16) & 0xff);
-  if (end > 16) buf[at + 2] = (buf[at + 2] as number) | ((w >>> 8) & 0xff);
-  if (end > 24) buf[at + 3] = (buf[at + 3] as number) | (w & 0xff);
+  const low = end - 32; // bits that spill into byte at + 4
+  view.setUint32(at, (view.getUint32(at) | (field >>> low)) >>> 0);
+  view.setUint8(at + 4, view.getUint8(at + 4) | ((field & ((1 << low) - 1)) << (8 - low)));
 }
 
 /** Reads `n` (1..32) bits written by writeBits, as an unsigned number. */
-export function readBits(buf: Uint8Array, base: number, pos: number, n: number): number {
+export function readBits(view: DataView, base: number, pos: number, n: number): number {
   const at = base + (pos >>> 3);
   const shift = pos & 7;
-  // Bytes past the page read as undefined → 0 in the bit operations; they are masked off anyway.
-  const word = (((buf[at] as number) << 24) | ((buf[at + 1] as number) << 16) | ((buf[at + 2] as number) << 8) | (buf[at + 3] as number)) >>> 0;
+  const word = view.getUint32(at);
   if (shift + n <= 32) return ((word << shift) >>> 0) >>> (32 - n);
   const rest = shift + n - 32; // bits still to take from byte at + 4
   const head = ((word << shift) >>> 0) >>> shift; // the word's last 32 − shift bits
-  return head * (1 << rest) + ((buf[at + 4] as number) >>> (8 - rest));
+  return head * (1 << rest) + (view.getUint8(at + 4) >>> (8 - rest));
 }
 
 /** One bit at `pos`. */
-export function readBit(buf: Uint8Array, base: number, pos: number): number {
-  return ((buf[base + (pos >>> 3)] as number) >>> (7 - (pos & 7))) & 1;
+export function readBit(view: DataView, base: number, pos: number): number {
+  return (view.getUint8(base + (pos >>> 3)) >>> (7 - (pos & 7))) & 1;
 }

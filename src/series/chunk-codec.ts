@@ -39,34 +39,21 @@ const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 const HI = 1 - LO;
 
 export function chunkCount(arena: ChunkArena, slot: number): number {
-  const page = arena.pageOf(slot);
-  const o = arena.offsetOf(slot);
-  return (page[o + 4] as number) | ((page[o + 5] as number) << 8);
+  return arena.pageOf(slot).getUint16(arena.offsetOf(slot) + 4, true);
 }
 
 /** The next (newer) chunk of the same series, or −1. */
 export function chunkNext(arena: ChunkArena, slot: number): number {
-  const page = arena.pageOf(slot);
-  const o = arena.offsetOf(slot);
-  const v = ((page[o] as number) | ((page[o + 1] as number) << 8) | ((page[o + 2] as number) << 16)) + (page[o + 3] as number) * 2 ** 24;
-  return v - 1;
+  return arena.pageOf(slot).getUint32(arena.offsetOf(slot), true) - 1;
 }
 
 export function setChunkNext(arena: ChunkArena, slot: number, next: number): void {
-  const page = arena.pageOf(slot);
-  const o = arena.offsetOf(slot);
-  const v = next + 1;
-  page[o] = v & 0xff;
-  page[o + 1] = (v >>> 8) & 0xff;
-  page[o + 2] = (v >>> 16) & 0xff;
-  page[o + 3] = (v >>> 24) & 0xff;
+  arena.pageOf(slot).setUint32(arena.offsetOf(slot), next + 1, true);
 }
 
-function setCountAndBits(page: Uint8Array, o: number, count: number, bits: number): void {
-  page[o + 4] = count & 0xff;
-  page[o + 5] = count >>> 8;
-  page[o + 6] = bits & 0xff;
-  page[o + 7] = bits >>> 8;
+function setCountAndBits(page: DataView, o: number, count: number, bits: number): void {
+  page.setUint16(o + 4, count, true);
+  page.setUint16(o + 6, bits, true);
 }
 
 /** The smallest decimal scale at which `v` is an exact integer, or MODE_XOR. */
@@ -78,29 +65,29 @@ function scaleOf(v: number): number {
   return MODE_XOR;
 }
 
-function writeRaw64(page: Uint8Array, base: number, pos: number, x: number): void {
+function writeRaw64(page: DataView, base: number, pos: number, x: number): void {
   f64[0] = x;
   writeBits(page, base, pos, u32[HI] as number, 32);
   writeBits(page, base, pos + 32, u32[LO] as number, 32);
 }
 
-function readRaw64(page: Uint8Array, base: number, pos: number): number {
+function readRaw64(page: DataView, base: number, pos: number): number {
   u32[HI] = readBits(page, base, pos, 32);
   u32[LO] = readBits(page, base, pos + 32, 32);
   return f64[0] as number;
 }
 
 /**
- * Starts chunk `slot` (freshly allocated) with its first sample. `xorOnly` forces the xor mode (the
+ * Starts chunk `slot` (freshly allocated) with its first sample; returns the value mode it picked. `xorOnly` forces the xor mode (the
  * store sets it after a scaled chunk ended early on an unfitting value, so values that alternate
  * between fitting and not do not leave a trail of one-sample chunks).
  */
-export function startChunk(arena: ChunkArena, slot: number, w: ChunkWriter, ts: number, v: number, xorOnly: boolean): void {
+export function startChunk(arena: ChunkArena, slot: number, w: ChunkWriter, ts: number, v: number, xorOnly: boolean): number {
   const page = arena.pageOf(slot);
   const o = arena.offsetOf(slot);
   const mode = xorOnly ? MODE_XOR : scaleOf(v);
   const stored = mode === MODE_XOR ? v : Math.round(v * (POW10[mode] as number));
-  page[o + 8] = mode;
+  page.setUint8(o + 8, mode);
   const base = o + HEADER_BYTES;
   writeRaw64(page, base, 0, ts);
   writeRaw64(page, base, 64, stored);
@@ -111,14 +98,7 @@ export function startChunk(arena: ChunkArena, slot: number, w: ChunkWriter, ts: 
   w.valueDelta = 0;
   w.xorLeading = -1;
   w.xorTrailing = 0;
-}
-
-/** Whether the chunk's value mode can hold `v` exactly (always, in xor mode). */
-export function chunkFits(arena: ChunkArena, slot: number, v: number): boolean {
-  const mode = arena.pageOf(slot)[arena.offsetOf(slot) + 8] as number;
-  if (mode === MODE_XOR) return true;
-  const n = Math.round(v * (POW10[mode] as number));
-  return Math.abs(n) <= MAX_SCALED && Object.is(n / (POW10[mode] as number), v);
+  return mode;
 }
 
 // Delta-of-delta buckets: [prefix bits, payload bits, smallest, largest]; the last is the 64-bit escape.
@@ -148,7 +128,7 @@ function dodCodeBits(code: number, buckets: Buckets): number {
 }
 
 /** Writes `dod` under `code`; `raw` is the escape's 64-bit payload. Returns the new bit position. */
-function writeDod(page: Uint8Array, base: number, pos: number, code: number, dod: number, raw: number, buckets: Buckets): number {
+function writeDod(page: DataView, base: number, pos: number, code: number, dod: number, raw: number, buckets: Buckets): number {
   if (code === ZERO) return pos + 1; // a single 0 bit: the region is zeroed
   if (code === ESCAPE) {
     writeBits(page, base, pos, 0b1111, 4);
@@ -170,7 +150,7 @@ interface DodRead {
   escape: boolean;
 }
 
-function readDod(page: Uint8Array, base: number, pos: number, buckets: Buckets, out: DodRead): void {
+function readDod(page: DataView, base: number, pos: number, buckets: Buckets, out: DodRead): void {
   if (readBit(page, base, pos) === 0) {
     out.value = 0;
     out.pos = pos + 1;
@@ -229,7 +209,7 @@ function planXor(w: ChunkWriter, v: number): number {
   return (xorPlan.bits = 2 + 5 + 6 + 64 - xorPlan.lead - xorPlan.trail);
 }
 
-function writeXor(page: Uint8Array, base: number, pos: number, w: ChunkWriter, v: number): number {
+function writeXor(page: DataView, base: number, pos: number, w: ChunkWriter, v: number): number {
   w.value = v;
   if (xorPlan.bits === 1) return pos + 1;
   const { hi, lo, lead, trail } = xorPlan;
@@ -238,9 +218,7 @@ function writeXor(page: Uint8Array, base: number, pos: number, w: ChunkWriter, v
     writeBits(page, base, pos, 0b10, 2);
     pos += 2;
   } else {
-    writeBits(page, base, pos, 0b11, 2);
-    writeBits(page, base, pos + 2, lead, 5);
-    writeBits(page, base, pos + 7, len & 63, 6); // 64 is written as 0
+    writeBits(page, base, pos, (0b11 << 11) | (lead << 6) | (len & 63), 13); // '11', 5 bits lead, 6 bits length (64 as 0)
     pos += 13;
     w.xorLeading = lead;
     w.xorTrailing = trail;
@@ -261,9 +239,9 @@ function writeXor(page: Uint8Array, base: number, pos: number, w: ChunkWriter, v
 export function appendToChunk(arena: ChunkArena, slot: number, w: ChunkWriter, ts: number, v: number): number {
   const page = arena.pageOf(slot);
   const o = arena.offsetOf(slot);
-  const count = (page[o + 4] as number) | ((page[o + 5] as number) << 8);
-  const bits = (page[o + 6] as number) | ((page[o + 7] as number) << 8);
-  const mode = page[o + 8] as number;
+  const count = page.getUint16(o + 4, true);
+  const bits = page.getUint16(o + 6, true);
+  const mode = page.getUint8(o + 8);
   const dod = ts - w.ts - w.tsDelta;
   const tsCode = dodCode(dod, Number.isInteger(dod) && w.ts + (w.tsDelta + dod) === ts, TS_BUCKETS);
   let need = dodCodeBits(tsCode, TS_BUCKETS);
@@ -303,8 +281,8 @@ const dodRead: DodRead = { value: 0, pos: 0, escape: false };
 export function decodeChunk(arena: ChunkArena, slot: number, timestamps: Float64Array, values: Float64Array, at: number): number {
   const page = arena.pageOf(slot);
   const o = arena.offsetOf(slot);
-  const count = (page[o + 4] as number) | ((page[o + 5] as number) << 8);
-  const mode = page[o + 8] as number;
+  const count = page.getUint16(o + 4, true);
+  const mode = page.getUint8(o + 8);
   const base = o + HEADER_BYTES;
   const xor = mode === MODE_XOR;
   const scale = xor ? 1 : (POW10[mode] as number);

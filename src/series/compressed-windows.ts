@@ -1,5 +1,5 @@
 import { ChunkArena, SLOT_BYTES } from './chunk-arena.js';
-import { APPENDED, type ChunkWriter, MODE_MISMATCH, appendToChunk, chunkCount, chunkNext, decodeChunk, setChunkNext, startChunk } from './chunk-codec.js';
+import { APPENDED, type ChunkWriter, MODE_MISMATCH, MODE_XOR, appendToChunk, chunkCount, chunkNext, decodeChunk, setChunkNext, startChunk } from './chunk-codec.js';
 
 /** A scaled chunk that ends on an unfitting value before this many samples switches its series to xor for good. */
 const SHORT_CHUNK = 8;
@@ -16,6 +16,8 @@ export class CompressedWindows {
   private readonly arena = new ChunkArena();
   private readonly writer: ChunkWriter = { ts: 0, tsDelta: 0, value: 0, valueDelta: 0, xorLeading: -1, xorTrailing: 0 };
   private capacity = 0;
+  /** The series begin() opened (its encoder state is in `writer`), or −1. */
+  private open = -1;
   // Encoder state of each series' open chunk.
   private ts = new Float64Array(0);
   private tsDelta = new Float64Array(0);
@@ -52,21 +54,44 @@ export class CompressedWindows {
     return Math.min(this.stored[i] as number, this.windowPoints);
   }
 
+  /** One sample for series `i` (begin, append, end). */
   push(i: number, timestampMs: number, value: number): void {
+    this.begin(i);
+    this.append(timestampMs, value);
+    this.end();
+  }
+
+  /** Opens series `i` for a run of append()s: its encoder state is loaded once, not per sample. */
+  begin(i: number): void {
+    this.load(i);
+    this.open = i;
+  }
+
+  /** Appends a sample to the series opened by begin(). */
+  append(timestampMs: number, value: number): void {
+    const i = this.open;
+    const w = this.writer;
     const last = this.lastChunk[i] as number;
-    const w = this.load(i);
     const result = last === NO_CHUNK ? -1 : appendToChunk(this.arena, last, w, timestampMs, value);
     if (result !== APPENDED) {
       if (result === MODE_MISMATCH && chunkCount(this.arena, last) < SHORT_CHUNK) this.xorOnly[i] = 1;
       const slot = this.arena.alloc();
-      startChunk(this.arena, slot, w, timestampMs, value, this.xorOnly[i] === 1);
+      // A series that once started a chunk in xor mode stays there: values that are not short decimals
+      // seldom become so, and trying ten scales at every chunk start costs more than it saves.
+      if (startChunk(this.arena, slot, w, timestampMs, value, this.xorOnly[i] === 1) === MODE_XOR) this.xorOnly[i] = 1;
       if (last === NO_CHUNK) this.firstChunk[i] = slot;
       else setChunkNext(this.arena, last, slot);
       this.lastChunk[i] = slot;
     }
-    this.stored[i] = (this.stored[i] as number) + 1;
-    this.save(i, w);
-    this.trim(i);
+    const stored = (this.stored[i] as number) + 1;
+    this.stored[i] = stored;
+    if (stored > this.windowPoints) this.trim(i);
+  }
+
+  /** Saves the encoder state of the series opened by begin(). */
+  end(): void {
+    this.save(this.open, this.writer);
+    this.open = -1;
   }
 
   /** Drops the oldest chunks while the newer ones still hold a full window. */

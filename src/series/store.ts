@@ -4,7 +4,7 @@ import type { AppendResult, Labels, Sample, SampleSink } from '../domain/types.j
 import type { Metrics } from '../telemetry/metrics.js';
 import { AppError } from '../lib/errors.js';
 import { CompressedWindows } from './compressed-windows.js';
-import { StringInterner, flatString } from './intern.js';
+import { StringInterner } from './intern.js';
 
 /**
  * Samples grouped by series, as the remote_write decoders produce them: each series' canonical key
@@ -122,7 +122,9 @@ export class SeriesStore implements SeriesBatchSink {
           continue;
         }
       }
+      this.windows.begin(i);
       this.add(i, sample.timestampMs, sample.value, sample.stale === true, nowMs, result, nan);
+      this.windows.end();
     }
     this.count(result, nan.n, nowMs, source);
     return result;
@@ -142,7 +144,9 @@ export class SeriesStore implements SeriesBatchSink {
         result.refused += to - from;
         continue;
       }
+      this.windows.begin(i);
       for (let j = from; j < to; j++) this.add(i, timestamps[j] as number, values[j] as number, stale[j] === 1, nowMs, result, nan);
+      this.windows.end();
     }
     this.count(result, nan.n, nowMs, source);
     return result;
@@ -164,7 +168,7 @@ export class SeriesStore implements SeriesBatchSink {
       nan.n++;
       return;
     }
-    this.windows.push(i, timestampMs, value);
+    this.windows.append(timestampMs, value); // the caller opened series i with windows.begin()
     this.lastTimestampMs[i] = timestampMs;
     const flags = this.flags[i] as number;
     if ((flags & DIRTY) === 0) this.dirtyList.push(i);
@@ -202,14 +206,14 @@ export class SeriesStore implements SeriesBatchSink {
     }
     const i = this.freeNumbers.pop() ?? this.keys.length;
     if (i === this.keys.length) this.reserve(i + 1);
-    // Decoders build keys by concatenation: a flat copy is ~5× smaller than the rope it came as.
-    const flat = flatString(key);
-    this.keys[i] = flat;
+    // Keys arrive flat (seriesKey builds them with join) and are kept as they are: a decoder that
+    // hands the same string object again gets an identity match in the map.
+    this.keys[i] = key;
     this.labelSets[i] = this.interner.labels(labels);
     this.lastTimestampMs[i] = -Infinity;
     this.lastSeenAtMs[i] = nowMs;
     this.flags[i] = 0;
-    this.index.set(flat, i);
+    this.index.set(key, i);
     return i;
   }
 
