@@ -3,10 +3,12 @@
  *   npx tsx bench/latency/offline-trace.ts --seed 7 --service svc-c [--metric svc:latency_p99:rate1m] [--from 400] [--to 700]
  * Prints per point: time (s from t0), value, forecast, value novelty, residual novelty, raw score, the
  * calibration's recent maximum and the score (the detector's own SeriesState, fed the same raw rows).
+ * The terms mirror ensemble.ts (start-up not learned, level-relative floor); the seasonal term is left out
+ * (no earlier day in a replay), so `score` is the authority.
  */
 import { configSchema } from '../../src/config/schema.js';
 import { createDetectorAsync } from '../../src/detect/registry.js';
-import { EnsembleDetector } from '../../src/detect/ensemble.js';
+import { EnsembleDetector, FLOOR_POINTS, LEVEL_FLOOR, STARTUP_MAX_POINTS } from '../../src/detect/ensemble.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { runOffline } from './offline.js';
@@ -36,11 +38,26 @@ async function main(): Promise<void> {
   const rn = new IntervalNovelty(16);
   const ring: number[] = [];
   const res = { score: 0, component: '' };
+  let settling = true;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = 0; i < pts.length; i++) {
     const [t, x] = pts[i]!;
     const resid = batch.raw[i * RAW_STRIDE]!;
-    const v = vn.update(x);
-    const rr = rn.update(resid);
+    let v = 0;
+    let rr = 0;
+    let startup = false;
+    if (settling) {
+      startup = (x > hi || x < lo) && i + 1 <= STARTUP_MAX_POINTS;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+      settling = startup;
+    }
+    if (!startup) {
+      const floor = LEVEL_FLOOR * Math.abs(vn.average) * Math.sqrt(FLOOR_POINTS / (vn.count + FLOOR_POINTS));
+      v = vn.update(x, floor);
+      rr = rn.update(resid, floor);
+    }
     const raw = v + rr;
     const mx = ring.length >= 10 ? Math.max(0, ...ring) : NaN;
     ring.push(raw);

@@ -5,6 +5,9 @@ import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, rawScores, type Com
 import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
 
+/** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
+export const ENSEMBLE_REVISION = 'ensemble-6';
+
 /**
  * The default detector. Two halves:
  *  - {@link EnsembleDetector.raw}: pure and batched (runs in the scoring pool): the TF.js forecaster's
@@ -51,6 +54,35 @@ export const DAY_PROFILE_BINS = 24;
 export const DAY_PROFILE_DAYS = 3;
 /** Default points per day assumed when points come without timestamps (5-minute steps). */
 export const SEASON_POINTS = 288;
+/**
+ * A series' start-up is not representative of its normal range: a rate() over a counter that has just
+ * appeared is under-extrapolated and climbs over its first range (4 points at 15 s scrapes of a [1m]
+ * rate, 12 at 5 s), a quantile of a histogram with few observations jumps about. Learned, those points
+ * would stay in the value summary for good (a later drop to a level the ramp passed through scores 0) and
+ * inflate the value and residual standard deviations. So the model component's value and residual
+ * summaries do not learn (and score 0) while the series is still setting records: from its first value
+ * up to the first value that is neither above every earlier value nor below every one — a ramp or a
+ * jump-about start keeps setting records; a settled series stops within ~2–3 points (under i.i.d. noise
+ * point i is a record with probability 2/(i + 1)). At most this many points, so a series that trends
+ * from its first point is still learned.
+ */
+export const STARTUP_MAX_POINTS = 32;
+/**
+ * Level-relative scale floor of the value and residual novelty, fading with history:
+ *   scale = max(sd, LEVEL_FLOOR · |mean| · √(FLOOR_POINTS / (n + FLOOR_POINTS)))
+ * (mean, sd, n: the series' values learned so far). Why: a series flattened or quantised by how it is
+ * measured — a histogram_quantile interpolating inside one wide bucket, a gauge with coarse steps — has a
+ * running sd far below its true variability (~1 % of its level for a p99 near a bucket bound), and its
+ * first step into the next bucket (+6 %) scored as a 6-sd new record in both terms (the latency bench's
+ * false triggers). With few points the sd estimate itself is unreliable, so a change of a few percent of
+ * the level is not taken as many standard deviations until the series has shown, over more history, that
+ * it really is that quiet; the floor fades (to half by ~90 points) so long-quiet series keep their
+ * sensitivity. Series noisier than 5 % of their level are unaffected. 0.05 / 30 are the settings analysed
+ * before ensemble-6 (MODEL_CARD.md), not re-tuned; 0.03–0.05 with 30–100 points trade false triggers
+ * against slow-drift misses on the replay, and leave NAB unchanged.
+ */
+export const LEVEL_FLOOR = 0.05;
+export const FLOOR_POINTS = 30;
 
 /**
  * Per-series online state, fixed size: for the "model" component three interval summaries (values,
@@ -68,6 +100,10 @@ export class SeriesState {
   private readonly pairedValues = new RunningVariance();
   /** Points fed so far: the clock of points that come without a timestamp. */
   private fed = 0;
+  /** Start-up (see {@link STARTUP_MAX_POINTS}): true until the first value that is not a new record. */
+  private settling = true;
+  private startMin = Infinity;
+  private startMax = -Infinity;
 
   /**
    * `seasonPoints`: points per day assumed for points fed without a timestamp (the window-only
@@ -94,6 +130,7 @@ export class SeriesState {
   get bytes(): number {
     let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0) + (this.seasonDiffs?.bytes ?? 0);
     if (this.profile) b += this.profile.bytes + 24; // + the paired value variance
+    if (this.values) b += 16; // + the start-up range (STARTUP_MAX_POINTS)
     for (const c of this.calibrators) b += c?.bytes ?? 0;
     return b;
   }
@@ -136,9 +173,20 @@ export class SeriesState {
    * like a perfect season (NAB iio_us-east-1 fired on its second day). The residual counts for the share
    * the season does NOT explain: on a seasonal series a forecast miss at a familiar time-of-day value is
    * the 32-point forecaster not knowing the season, not an anomaly.
+   * During the series' start-up (STARTUP_MAX_POINTS) nothing is learned and the raw score is 0; the value
+   * and residual novelty are in units of max(sd, the fading level-relative floor: LEVEL_FLOOR).
    */
   private modelRaw(residual: number, x: number, timeMs: number): number {
-    let v = this.values!.update(x);
+    if (this.settling && Number.isFinite(x)) {
+      const record = x > this.startMax || x < this.startMin;
+      this.startMin = Math.min(this.startMin, x);
+      this.startMax = Math.max(this.startMax, x);
+      if (record && this.fed <= STARTUP_MAX_POINTS) return 0;
+      this.settling = false;
+    }
+    const vals = this.values!;
+    const floor = LEVEL_FLOOR * Math.abs(vals.average) * Math.sqrt(FLOOR_POINTS / (vals.count + FLOOR_POINTS));
+    let v = vals.update(x, floor);
     let strength = 0;
     if (this.seasonDiffs && this.profile) {
       const sd = this.seasonDiffs;
@@ -149,7 +197,7 @@ export class SeriesState {
       if (!Number.isNaN(diff)) this.pairedValues.add(x);
       v += this.seasonWeight * strength * sd.update(diff);
     }
-    return Number.isNaN(residual) ? v : v + (1 - strength) * this.residuals!.update(residual);
+    return Number.isNaN(residual) ? v : v + (1 - strength) * this.residuals!.update(residual, floor);
   }
 }
 
@@ -167,7 +215,7 @@ export class EnsembleDetector implements StreamingDetector {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
-    this.version = `ensemble-5/${forecaster?.meta.version ?? 'no-model'}`;
+    this.version = `${ENSEMBLE_REVISION}/${forecaster?.meta.version ?? 'no-model'}`;
   }
 
   /** Pure, batched raw scores (model forecast + features). Safe to run in a worker. */

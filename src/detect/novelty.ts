@@ -40,6 +40,11 @@ export class IntervalNovelty {
     return this.n > 1 ? this.m2 / this.n : 0;
   }
 
+  /** Mean of the values seen so far (0 before one). */
+  get average(): number {
+    return this.mean;
+  }
+
   /** Bytes of typed-array state (for memory reports). */
   get bytes(): number {
     return this.lo.byteLength + this.hi.byteLength + 4 * 8;
@@ -47,9 +52,10 @@ export class IntervalNovelty {
 
   /**
    * Novelty of `x` against every earlier value (0 before two values were seen), then `x` joins the
-   * history. Non-finite values score 0 and are not learned.
+   * history. Non-finite values score 0 and are not learned. `floor`: the scale is at least this (the
+   * caller's level-relative floor, ensemble.ts LEVEL_FLOOR; 0 = the running sd alone).
    */
-  update(x: number): number {
+  update(x: number, floor = 0): number {
     if (!Number.isFinite(x)) return 0;
     // k = number of intervals starting at or below x
     let k = 0;
@@ -64,7 +70,7 @@ export class IntervalNovelty {
     if (k < this.size) dist = Math.min(dist, this.lo[k]! - x);
     let score = 0;
     if (this.n > 1 && dist !== Infinity) {
-      const sd = Math.sqrt(this.m2 / this.n) + 1e-9 + 1e-6 * Math.abs(this.mean);
+      const sd = Math.max(Math.sqrt(this.m2 / this.n), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
       score = dist / sd;
     }
     if (dist > 0) this.insert(k, x);

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { mulberry32 } from '../../../src/lib/random.js';
 import { initBackend } from '../../../src/detect/backend.js';
-import { EnsembleDetector } from '../../../src/detect/ensemble.js';
+import { ENSEMBLE_REVISION, EnsembleDetector } from '../../../src/detect/ensemble.js';
 import { FineTuner, type FineTuneSettings, type FineTunerDeps } from '../../../src/detect/finetune.js';
 import { loadForecaster } from '../../../src/detect/model.js';
 import { ScoringPool } from '../../../src/detect/pool.js';
@@ -89,19 +89,19 @@ describe('online fine-tuning with the scoring pool', () => {
     more(5);
     const before2 = await stage.runAsync();
     expect(before2.length).toBe(16 * 5);
-    expect(new Set([...before, ...before2].map((a) => a.modelVersion))).toEqual(new Set([`ensemble-5/${BASE}`]));
+    expect(new Set([...before, ...before2].map((a) => a.modelVersion))).toEqual(new Set([`${ENSEMBLE_REVISION}/${BASE}`]));
 
     const { logger, lines } = logSink();
     const ft = tuner(store, metrics, logger);
     const r = await ft.runRound();
     expect(r).toMatchObject({ round: 1, outcome: 'adopted', reason: 'improved', series: 16, trainWindows: 1800, holdoutWindows: 600, version: `${BASE}+ft1` });
     expect(r.candidateError).toBeLessThan(r.currentError * 0.95);
-    expect(pool.version).toBe(`ensemble-5/${BASE}+ft1`);
+    expect(pool.version).toBe(`${ENSEMBLE_REVISION}/${BASE}+ft1`);
 
     more(5);
     const after = await stage.runAsync();
     expect(after.length).toBe(16 * 5); // every new point scored once, none lost
-    expect(new Set(after.map((a) => a.modelVersion))).toEqual(new Set([`ensemble-5/${BASE}+ft1`]));
+    expect(new Set(after.map((a) => a.modelVersion))).toEqual(new Set([`${ENSEMBLE_REVISION}/${BASE}+ft1`]));
 
     const text = await metrics.registry.metrics();
     expect(text).toContain('aiopsd_detect_finetune_rounds_total{outcome="adopted",reason="improved"} 1');
@@ -187,7 +187,7 @@ describe('online fine-tuning with the scoring pool', () => {
     const version = await pool.swapModel(weights);
     swapped = true;
     const streams = await Promise.all(loops);
-    expect(version).toBe(`ensemble-5/${BASE}+race`);
+    expect(version).toBe(`${ENSEMBLE_REVISION}/${BASE}+race`);
     const last = await pool.raw(windows);
     expect(Array.from(last.expected)).not.toEqual(Array.from(first.expected));
     // Each batch is wholly one version's numbers (a batch split over both workers across the switch
