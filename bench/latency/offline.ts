@@ -39,6 +39,7 @@ import type { Sample } from '../../src/domain/types.js';
 import { mulberry32 } from '../../src/lib/random.js';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { promHistogramQuantile, promRate, type CounterSample } from './promsim.js';
+import { quantile } from './stats.js';
 
 export interface OfflineSpec {
   readonly seed: number;
@@ -85,15 +86,6 @@ export interface OfflineResult {
 
 const METRICS = ['svc:request_rate:rate1m', 'svc:error_ratio:rate1m', 'svc:latency_p99:rate1m'] as const;
 const BASE_EPOCH_MS = Date.UTC(2026, 10, 22, 19, 0, 0);
-
-export function quantile(xs: readonly number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return +(s[lo]! + (s[hi]! - s[lo]!) * (pos - lo)).toFixed(2);
-}
 
 interface Scraped {
   requests: CounterSample[];

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { parseLatencyArgs } from './args.js';
+import { quantile } from './stats.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
@@ -87,15 +88,6 @@ interface FaultRec {
   kind: FaultKind;
   startMs: number;
   endMs: number;
-}
-
-function quantile(xs: number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return +(s[lo]! + (s[hi]! - s[lo]!) * (pos - lo)).toFixed(2);
 }
 
 async function main(): Promise<void> {
