@@ -54,13 +54,6 @@ export class CompressedWindows {
     return Math.min(this.stored[i] as number, this.windowPoints);
   }
 
-  /** One sample for series `i` (begin, append, end). */
-  push(i: number, timestampMs: number, value: number): void {
-    this.begin(i);
-    this.append(timestampMs, value);
-    this.end();
-  }
-
   /** Opens series `i` for a run of append()s: its encoder state is loaded once, not per sample. */
   begin(i: number): void {
     this.load(i);

@@ -34,6 +34,6 @@ export class StringInterner {
  * cost several times their length or pin their parent; a long-lived copy should be flat. The JSON
  * round trip keeps every code unit, lone surrogates included.
  */
-export function flatString(s: string): string {
+function flatString(s: string): string {
   return s.length === 0 ? '' : (JSON.parse(JSON.stringify(s)) as string);
 }
