@@ -38,10 +38,10 @@ for (const c of corpus) {
       for (let k = 2; k <= 3 && Math.min(1000, i + 1) - 1 - k * sp >= 0; k++) { const d = x[i]! - x[i - k * sp]!; if (Math.abs(d) < Math.abs(sd)) sd = d; }
     }
     const vx = V.variance;
-    r.v[i] = V.update(x[i]!); r.vd[i] = V.dist; r.vsd[i] = V.sd;
+    r.v[i] = V.update(x[i]!); r.vd[i] = V.dist; r.vsd[i] = V.scale;
     r.st[i] = vx > 0 && S.n > 1 ? Math.min(1, Math.max(0, 1 - S.variance / vx)) : 0;
-    r.sn[i] = S.update(sd); r.sdd[i] = S.dist; r.ssd[i] = S.sd;
-    if (i > 0) { r.e[i] = E.update(x[i]! - f[i]!); r.ed[i] = E.dist; r.esd[i] = E.sd; }
+    r.sn[i] = S.update(sd); r.sdd[i] = S.dist; r.ssd[i] = S.scale;
+    if (i > 0) { r.e[i] = E.update(x[i]! - f[i]!); r.ed[i] = E.dist; r.esd[i] = E.scale; }
   }
   R.set(c.key, r);
 }
