@@ -243,7 +243,7 @@ export function appendToChunk(arena: ChunkArena, slot: number, w: ChunkWriter, t
   const bits = page.getUint16(o + 6, true);
   const mode = page.getUint8(o + 8);
   const dod = ts - w.ts - w.tsDelta;
-  const tsCode = dodCode(dod, Number.isInteger(dod) && w.ts + (w.tsDelta + dod) === ts, TS_BUCKETS);
+  const tsCode = dodCode(dod, Number.isInteger(dod) && Object.is(w.ts + (w.tsDelta + dod), ts), TS_BUCKETS);
   let need = dodCodeBits(tsCode, TS_BUCKETS);
   let n = 0;
   let valueDod = 0;

@@ -45,6 +45,11 @@ describe('chunk codec', () => {
     );
   });
 
+  it('keeps the sign of a zero timestamp (found by the property above)', () => {
+    const out = roundTrip([[0, 0], [-0, 0], [0, 0]]);
+    expect(out.ts.map((t) => Object.is(t, -0))).toEqual([false, true, false]);
+  });
+
   it('holds a steady counter at a steady interval in about 2 bits a sample', () => {
     const samples = Array.from({ length: 400 }, (_, i) => [1.7e12 + i * 15_000, 1000 + i * 40] as const);
     const out = roundTrip(samples);
