@@ -98,6 +98,6 @@ export function evaluateForecaster(model: tf.LayersModel, pairs: TrainingPairs):
   return tf.tidy(() => {
     const xs = tf.tensor2d(pairs.x, [pairs.count, pairs.inputPoints]);
     const ys = tf.tensor2d(pairs.y, [pairs.count, 1]);
-    return forecastLoss(ys, model.predict(xs) as tf.Tensor).dataSync()[0]!;
+    return forecastLoss(ys, model.predict(xs, { batchSize: pairs.count }) as tf.Tensor).dataSync()[0]!; // one batch, not 32-row runs
   });
 }
