@@ -8,7 +8,7 @@
  */
 import { configSchema } from '../../src/config/schema.js';
 import { createDetectorAsync } from '../../src/detect/registry.js';
-import { EnsembleDetector, FLOOR_POINTS, LEVEL_FLOOR, STARTUP_MAX_POINTS } from '../../src/detect/ensemble.js';
+import { EnsembleDetector, FLOOR_POINTS, LEARN_DELAY_POINTS, LEVEL_FLOOR, STARTUP_MAX_POINTS } from '../../src/detect/ensemble.js';
 import { IntervalNovelty } from '../../src/detect/novelty.js';
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { runOffline } from './offline.js';
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
   const windows = pts.map((_, i) => values.subarray(Math.max(0, i + 1 - det.windowPoints), i + 1));
   const batch = det.raw(windows);
   const state = det.createState();
-  const vn = new IntervalNovelty(16);
-  const rn = new IntervalNovelty(16);
+  const vn = new IntervalNovelty(16, LEARN_DELAY_POINTS);
+  const rn = new IntervalNovelty(16, LEARN_DELAY_POINTS);
   const ring: number[] = [];
   const res = { score: 0, component: '' };
   let settling = true;

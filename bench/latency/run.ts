@@ -133,9 +133,9 @@ async function main(): Promise<void> {
   const policy = {
     dryRun: true,
     rules: [
-      { name: 'error-ratio', when: { metric: 'svc:error_ratio:rate1m', 'score>=': 0.9 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
-      { name: 'latency-p99', when: { metric: 'svc:latency_p99:rate1m', 'score>=': 0.9 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
-      { name: 'traffic-drop', when: { metric: 'svc:request_rate:rate1m', 'score>=': 0.9 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+      { name: 'error-ratio', when: { metric: 'svc:error_ratio:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+      { name: 'latency-p99', when: { metric: 'svc:latency_p99:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+      { name: 'traffic-drop', when: { metric: 'svc:request_rate:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
     ],
   };
   writeFileSync(path.join(dir, 'policy.json'), JSON.stringify(policy));
@@ -337,7 +337,7 @@ receivers:
         recordingRules: 'rate/ratio/histogram_quantile over [1m]',
         alertRules: 'error ratio > 0.05, p99 > 0.5 s, rate < 0.5 × 5 min ago; all for: 1m',
         alertmanager: 'group_wait 10s, group_by [alertname, service]',
-        aiopsd: `default detector (${'ensemble'}), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.9), PGlite`,
+        aiopsd: `default detector (${'ensemble'}), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.95, = detect.threshold), PGlite`,
         services: { faulted: faultedServices.length, control: controlServices.length },
         warmupS: warmupMs / 1000,
         controlPeriodS: controlMs / 1000,

@@ -157,7 +157,7 @@ const detect = z
   .object({
     detector: z.enum(['robust', 'ensemble']).default('ensemble').describe('Detector used for every series: ensemble (streaming value novelty + TF.js forecast-residual novelty, statistical components, calibrated) or robust (median/MAD only).'),
     intervalMs: z.number().int().min(100).default(5000).describe('How often updated series are scored.'),
-    threshold: z.number().min(0).max(1).default(0.9).describe('Calibrated score at or above which a point is an anomaly.'),
+    threshold: z.number().min(0).max(1).default(0.95).describe('Calibrated score at or above which a point is an anomaly.'),
     robust,
     ensemble,
     fineTune,

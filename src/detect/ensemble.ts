@@ -6,7 +6,7 @@ import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
-export const ENSEMBLE_REVISION = 'ensemble-6';
+export const ENSEMBLE_REVISION = 'ensemble-7';
 
 /**
  * The default detector. Two halves:
@@ -82,6 +82,11 @@ export const STARTUP_MAX_POINTS = 32;
  * against slow-drift misses on the replay, and leave NAB unchanged.
  */
 export const LEVEL_FLOOR = 0.05;
+/**
+ * Values and residuals join their summaries this many points after they were scored (novelty.ts
+ * delayPoints; ensemble-7), so a drift is measured against the level and spread before it began.
+ */
+export const LEARN_DELAY_POINTS = 4;
 export const FLOOR_POINTS = 30;
 
 /**
@@ -119,8 +124,8 @@ export class SeriesState {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(cal) : null));
     const model = components.includes('model');
-    this.values = model ? new IntervalNovelty(noveltyCapacity) : null;
-    this.residuals = model ? new IntervalNovelty(noveltyCapacity) : null;
+    this.values = model ? new IntervalNovelty(noveltyCapacity, LEARN_DELAY_POINTS) : null;
+    this.residuals = model ? new IntervalNovelty(noveltyCapacity, LEARN_DELAY_POINTS) : null;
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
     this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
     this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS) : null;

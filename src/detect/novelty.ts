@@ -15,7 +15,7 @@
  * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
  * value's distance is under-stated by at most one float32 step, ~6e-8 relative): it halves the state
  * so the per-series state has room for the day profile (day-profile.ts).
- * State: 8·capacity + 40 bytes.
+ * State: 8·capacity + 8·delayPoints + 40 bytes.
  */
 export class IntervalNovelty {
   private readonly lo: Float32Array;
@@ -25,9 +25,25 @@ export class IntervalNovelty {
   private mean = 0;
   private m2 = 0;
 
-  constructor(readonly capacity = 16) {
+  /** The last `delayPoints` values, scored but not learned yet (a ring; oldest at pendingPos when full). */
+  private readonly pending: Float64Array;
+  private pendingCount = 0;
+  private pendingPos = 0;
+
+  /**
+   * `delayPoints`: a value joins the summary and the running mean/sd this many updates after it was
+   * scored (0 = at once). Why (ensemble-7): a drift or a ramp is then measured against where the series
+   * was before it began, in the spread it had then; learned at once, each step is only one step away from
+   * the previous value, in a standard deviation the ramp itself has already inflated (a traffic drop that
+   * took twelve 5 s points to show in a [1m] rate scored lower at every point and was missed).
+   */
+  constructor(
+    readonly capacity = 16,
+    readonly delayPoints = 0,
+  ) {
     this.lo = new Float32Array(capacity + 1);
     this.hi = new Float32Array(capacity + 1);
+    this.pending = new Float64Array(delayPoints);
   }
 
   /** Values seen so far. */
@@ -47,7 +63,7 @@ export class IntervalNovelty {
 
   /** Bytes of typed-array state (for memory reports). */
   get bytes(): number {
-    return this.lo.byteLength + this.hi.byteLength + 4 * 8;
+    return this.lo.byteLength + this.hi.byteLength + this.pending.byteLength + 4 * 8;
   }
 
   /**
@@ -57,7 +73,27 @@ export class IntervalNovelty {
    */
   update(x: number, floor = 0): number {
     if (!Number.isFinite(x)) return 0;
-    // k = number of intervals starting at or below x
+    const k = this.intervalsAtOrBelow(x);
+    const dist = this.distance(x, k);
+    let score = 0;
+    if (this.n > 1 && dist !== Infinity) {
+      const sd = Math.max(Math.sqrt(this.m2 / this.n), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
+      score = dist / sd;
+    }
+    if (this.pending.length === 0) this.learn(x, k, dist);
+    else if (this.pendingCount < this.pending.length) this.pending[this.pendingCount++] = x;
+    else {
+      const oldest = this.pending[this.pendingPos]!;
+      this.pending[this.pendingPos] = x;
+      this.pendingPos = (this.pendingPos + 1) % this.pending.length;
+      const ko = this.intervalsAtOrBelow(oldest);
+      this.learn(oldest, ko, this.distance(oldest, ko));
+    }
+    return score;
+  }
+
+  /** Number of intervals starting at or below x. */
+  private intervalsAtOrBelow(x: number): number {
     let k = 0;
     let hiIdx = this.size;
     while (k < hiIdx) {
@@ -65,20 +101,24 @@ export class IntervalNovelty {
       if (this.lo[mid]! <= x) k = mid + 1;
       else hiIdx = mid;
     }
+    return k;
+  }
+
+  /** Distance from x to the nearest covered interval (k = intervalsAtOrBelow(x)); Infinity when none. */
+  private distance(x: number, k: number): number {
     let dist = Infinity;
     if (k > 0) dist = Math.max(0, x - this.hi[k - 1]!);
     if (k < this.size) dist = Math.min(dist, this.lo[k]! - x);
-    let score = 0;
-    if (this.n > 1 && dist !== Infinity) {
-      const sd = Math.max(Math.sqrt(this.m2 / this.n), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
-      score = dist / sd;
-    }
+    return dist;
+  }
+
+  /** x joins the summary and the running mean and variance. */
+  private learn(x: number, k: number, dist: number): void {
     if (dist > 0) this.insert(k, x);
     this.n++;
     const d = x - this.mean;
     this.mean += d / this.n;
     this.m2 += d * (x - this.mean);
-    return score;
   }
 
   private insert(k: number, x: number): void {
