@@ -120,12 +120,13 @@ export class SeriesState {
     noveltyCapacity = NOVELTY_CAPACITY,
     private readonly seasonWeight = SEASON_WEIGHT,
     private readonly seasonPoints = SEASON_POINTS,
+    learnDelayPoints = LEARN_DELAY_POINTS,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(cal) : null));
     const model = components.includes('model');
-    this.values = model ? new IntervalNovelty(noveltyCapacity, LEARN_DELAY_POINTS) : null;
-    this.residuals = model ? new IntervalNovelty(noveltyCapacity, LEARN_DELAY_POINTS) : null;
+    this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints) : null;
+    this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints) : null;
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
     this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
     this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS) : null;

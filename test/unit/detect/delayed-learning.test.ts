@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { LEARN_DELAY_POINTS, SeriesState } from '../../../src/detect/ensemble.js';
+import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
+import { IntervalNovelty } from '../../../src/detect/novelty.js';
+
+/** Model-only state without a forecaster or season: the value novelty alone, calibrated. */
+function scores(xs: number[], learnDelayPoints = LEARN_DELAY_POINTS): number[] {
+  const s = new SeriesState(['model'], {}, 16, 0, 288, learnDelayPoints);
+  const raw = new Float64Array(RAW_STRIDE).fill(Number.NaN);
+  const out = { score: 0, component: '' };
+  return xs.map((x) => {
+    raw[RAW_VALUE] = x;
+    return s.update(raw, 0, out).score;
+  });
+}
+
+const quiet = (n: number, level: number, amp: number): number[] => Array.from({ length: n }, (_, i) => level + amp * Math.sin(i * 1.3));
+
+describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
+  it('scores each value against the history as it was delayPoints updates earlier', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (xs, d) => {
+        const late = new IntervalNovelty(64, d);
+        // value i is scored against values 0 .. i − d − 1
+        xs.forEach((x, i) => {
+          const want = i - d >= 2 ? refScore(xs.slice(0, i - d), x) : 0;
+          expect(late.update(x)).toBeCloseTo(want, 6);
+        });
+        expect(late.count).toBe(Math.max(0, xs.length - d));
+      }),
+    );
+  });
+
+  it('with delay 0 it is the old immediate learner', () => {
+    const a = new IntervalNovelty(16, 0);
+    const b = new IntervalNovelty(16);
+    for (const x of quiet(50, 5, 2)) expect(a.update(x)).toBe(b.update(x));
+    expect(a.bytes).toBe(b.bytes);
+    expect(new IntervalNovelty(16, 4).bytes - b.bytes).toBe(32);
+  });
+
+  it('a slow drop (a [1m] rate at 5 s scrapes: -6.7 % of the level a point) fires; learned at once it did not', () => {
+    expect(LEARN_DELAY_POINTS).toBeGreaterThan(0);
+    const base = quiet(200, 70, 2);
+    const ramp = Array.from({ length: 12 }, (_, i) => 70 * (1 - (0.8 * (i + 1)) / 12));
+    const xs = [...base, ...ramp, ...Array<number>(10).fill(14)];
+    const sc = scores(xs);
+    expect(Math.max(...sc.slice(base.length))).toBeGreaterThanOrEqual(0.95);
+    expect(Math.max(...sc.slice(0, base.length))).toBeLessThan(0.95);
+    // learned at once, each step is one step from the previous value in an sd the ramp inflates
+    expect(Math.max(...scores(xs, 0).slice(base.length))).toBeLessThan(0.9);
+  });
+});
+
+/** Distance from x to the nearest of `prev` over the population sd of `prev` (IntervalNovelty's formula). */
+function refScore(prev: number[], x: number): number {
+  if (prev.length < 2) return 0;
+  const mean = prev.reduce((a, b) => a + b, 0) / prev.length;
+  const sd = Math.sqrt(prev.reduce((a, b) => a + (b - mean) ** 2, 0) / prev.length) + 1e-9 + 1e-6 * Math.abs(mean);
+  return Math.min(...prev.map((p) => Math.abs(x - p))) / sd;
+}
