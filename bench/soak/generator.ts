@@ -1,6 +1,7 @@
 /**
  * The soak's load: remote_write 1.0 to URL at RATE samples/s over SERIES series for DURATION_S seconds,
- * in batches every 250 ms (each series gets RATE/SERIES samples per second). Runs in its own process so
+ * in batches every 250 ms (each series gets RATE/SERIES samples per second; below one sample per series per
+ * batch, each batch carries the next share of the series round-robin, as scrapes of many targets would). Runs in its own process so
  * its CPU does not show up as the daemon's event-loop lag. Prints one JSON line with what it sent.
  */
 import { compressBlock } from '../../src/ingest/remote-write/snappy.js';
@@ -19,6 +20,9 @@ const labels = Array.from({ length: series }, (_, i) => [
   { name: 'service', value: `svc-${i % 50}` },
   { name: 'instance', value: `pod-${Math.floor(i / 20)}` },
 ]);
+let cursor = 0;
+/** A 1-minute sine around 100 plus uniform noise in [0, 2), phase per series. */
+const sampleValue = (t: number, i: number): number => 100 + 10 * Math.sin((t / 60_000) * 2 * Math.PI + i) + Math.random() * 2;
 let sent = 0;
 let requests = 0;
 let failed = 0;
@@ -44,16 +48,29 @@ const timer = setInterval(() => {
   }
   tick++;
   carry += perSeriesPerTick;
-  const perTick = Math.max(1, Math.floor(carry));
-  carry -= perTick;
-  const stamps: number[] = [];
-  for (let k = 0; k < perTick; k++) stamps.push((lastTs = Math.max(lastTs + 1, Date.now() - tickMs + Math.round(((k + 1) * tickMs) / perTick))));
-  const ts = labels.map((l, i) => ({
-    labels: l,
-    samples: stamps.map((t) => ({ value: 100 + 10 * Math.sin((t / 60_000) * 2 * Math.PI + i) + Math.random() * 2, timestamp: t })),
-  }));
+  let ts: Array<{ labels: (typeof labels)[number]; samples: Array<{ value: number; timestamp: number }> }>;
+  if (perSeriesPerTick >= 1) {
+    const perTick = Math.floor(carry);
+    carry -= perTick;
+    const stamps: number[] = [];
+    for (let k = 0; k < perTick; k++) stamps.push((lastTs = Math.max(lastTs + 1, Date.now() - tickMs + Math.round(((k + 1) * tickMs) / perTick))));
+    ts = labels.map((l, i) => ({ labels: l, samples: stamps.map((t) => ({ value: sampleValue(t, i), timestamp: t })) }));
+  } else {
+    // Fewer samples than series per tick (a scrape-like shape, e.g. one sample per series per 15 s):
+    // this tick's share of the series, round-robin, one sample each.
+    const count = Math.floor(carry * series);
+    carry -= count / series;
+    const t = (lastTs = Math.max(lastTs + 1, Date.now()));
+    ts = [];
+    for (let k = 0; k < count; k++) {
+      const i = cursor;
+      cursor = (cursor + 1) % series;
+      ts.push({ labels: labels[i]!, samples: [{ value: sampleValue(t, i), timestamp: t }] });
+    }
+  }
+  const n = ts.reduce((a, x) => a + x.samples.length, 0);
+  if (n === 0) return;
   const body = compressBlock(encodeWriteRequestV1({ timeseries: ts }));
-  const n = series * perTick;
   inFlight++;
   fetch(`${url}/api/v1/write`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' }, body, signal: AbortSignal.timeout(10_000) })
     .then(async (r) => {
