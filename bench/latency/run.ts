@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { parseLatencyArgs } from './args.js';
 import { quantile } from './stats.js';
+import { ENSEMBLE_REVISION } from '../../src/detect/ensemble.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
@@ -337,7 +338,8 @@ receivers:
         recordingRules: 'rate/ratio/histogram_quantile over [1m]',
         alertRules: 'error ratio > 0.05, p99 > 0.5 s, rate < 0.5 × 5 min ago; all for: 1m',
         alertmanager: 'group_wait 10s, group_by [alertname, service]',
-        aiopsd: `default detector (${'ensemble'}), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.95, = detect.threshold), PGlite`,
+        detector: ENSEMBLE_REVISION,
+        aiopsd: `default detector (ensemble), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.95, = detect.threshold), PGlite`,
         services: { faulted: faultedServices.length, control: controlServices.length },
         warmupS: warmupMs / 1000,
         controlPeriodS: controlMs / 1000,

@@ -27,7 +27,7 @@ export interface ContenderFigures {
 export interface LatencyResultFile {
   readonly file: string;
   readonly date?: string;
-  readonly setup: { readonly scrapeIntervalS: number; readonly seed: number };
+  readonly setup: { readonly scrapeIntervalS: number; readonly seed: number; readonly detector?: string };
   readonly aiopsd: ContenderFigures;
   readonly baseline: ContenderFigures;
 }
@@ -63,8 +63,18 @@ function summarizeContender(runs: readonly LatencyResultFile[], who: Contender):
 const ratio = (slow: unknown, fast: unknown): number | null =>
   typeof slow === 'number' && typeof fast === 'number' && fast > 0 ? +(slow / fast).toFixed(2) : null;
 
+/**
+ * The detector revision a run measured: recorded in setup.detector since ensemble-7; for older results the
+ * `ensemble<N>` in their file name, else "unrecorded" (so runs of different detectors are never pooled).
+ */
+export function detectorOf(r: LatencyResultFile): string {
+  if (r.setup.detector !== undefined) return r.setup.detector;
+  const m = /ensemble-?(\d+)/.exec(path.basename(r.file));
+  return m ? `ensemble-${m[1]}` : 'unrecorded';
+}
+
 function groupKey(r: LatencyResultFile): string {
-  return `scrape ${r.setup.scrapeIntervalS}s, ${r.aiopsd.faults} faults`;
+  return `scrape ${r.setup.scrapeIntervalS}s, ${r.aiopsd.faults} faults, ${detectorOf(r)}`;
 }
 
 export function summarizeLatency(results: readonly LatencyResultFile[]): Record<string, unknown> {

@@ -58,7 +58,7 @@ describe('summarizeLatency', () => {
     expect(s.groups).toHaveLength(2);
     const g15 = s.groups[0]!;
     expect(g15).toMatchObject({
-      setup: 'scrape 15s, 20 faults',
+      setup: 'scrape 15s, 20 faults, unrecorded',
       runs: 3,
       seeds: [7, 8, 9],
       aiopsd: { p50SMedian: 18, p95SMedian: 26, falseTriggersMedian: 1, missedTotal: 0 },
@@ -66,7 +66,20 @@ describe('summarizeLatency', () => {
       speedupOfMedians: { p50: 5.29, p95: 4.43 },
     });
     expect((g15.aiopsd as { perRun: unknown[] }).perRun).toHaveLength(3);
-    expect(s.groups[1]).toMatchObject({ setup: 'scrape 5s, 20 faults', runs: 1, aiopsd: { missedTotal: 16 } });
+    expect(s.groups[1]).toMatchObject({ setup: 'scrape 5s, 20 faults, unrecorded', runs: 1, aiopsd: { missedTotal: 16 } });
+  });
+
+  it('never pools runs of different detectors: setup.detector, else the ensemble<N> of the file name', () => {
+    const withDetector = (r: LatencyResultFile, detector: string): LatencyResultFile => ({ ...r, setup: { ...r.setup, detector } });
+    const s = summarizeLatency([
+      run('x-seed7-ensemble6.json', 7, 15, figs(25.5, 33.7, 1), figs(109, 132, 0)),
+      withDetector(run('y.json', 7, 15, figs(12.5, 21.1, 0), figs(97, 124, 0)), 'ensemble-7'),
+      run('z-seed13-ensemble7.json', 13, 15, figs(22.4, 30.2, 0), figs(106, 128, 0)),
+    ]) as { groups: Array<{ setup: string; runs: number }> };
+    expect(s.groups.map((g) => [g.setup, g.runs])).toEqual([
+      ['scrape 15s, 20 faults, ensemble-6', 1],
+      ['scrape 15s, 20 faults, ensemble-7', 2],
+    ]);
   });
 
   it('leaves a run without catches out of the latency medians and counts it', () => {
