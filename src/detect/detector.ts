@@ -32,6 +32,11 @@ export interface StreamingSeriesState {
 export interface StreamingDetector extends Detector {
   /** Points of history per window the detector wants (the newest point is scored). */
   readonly windowPoints: number;
+  /**
+   * Points of a window raw() actually reads (the newest included), ≤ windowPoints: a window cut to
+   * this length gives the same raw scores, so callers need not read more. Default windowPoints.
+   */
+  readonly contextPoints?: number;
   raw(windows: readonly Float64Array[]): { readonly raw: Float64Array; readonly expected: Float64Array };
   createState(components?: readonly string[]): StreamingSeriesState;
 }

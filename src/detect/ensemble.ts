@@ -1,7 +1,7 @@
 import { ExcessCalibrator, type ExcessCalibratorOptions } from './calibrate.js';
 import type { ScoreBatch, StreamingDetector } from './detector.js';
 import { DAY_MS, DayProfile } from './day-profile.js';
-import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
+import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, ROBUST_POINTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
 
@@ -207,9 +207,24 @@ export class SeriesState {
   }
 }
 
+/**
+ * Points of a window rawScores() reads for these options (the newest included): the forecaster's input,
+ * the robust baseline, three seasons for the "seasonal" component — whichever are computed.
+ */
+export function rawContextPoints(forecaster: Forecaster | null, options: EnsembleOptions): number {
+  const compute = options.computeComponents ?? COMPONENTS;
+  let points = 1;
+  if (forecaster) points = Math.max(points, forecaster.inputPoints + 1);
+  if (compute.includes('robust') || forecaster === null) points = Math.max(points, (options.robustPoints ?? ROBUST_POINTS) + 1);
+  const season = options.seasonPoints ?? SEASON_POINTS;
+  if (compute.includes('seasonal') && season > 0) points = Math.max(points, 3 * season + 1);
+  return points;
+}
+
 export class EnsembleDetector implements StreamingDetector {
   readonly name = 'ensemble';
   readonly windowPoints: number;
+  readonly contextPoints: number;
   readonly version: string;
   readonly minPoints: number;
   readonly components: readonly ComponentName[];
@@ -221,6 +236,7 @@ export class EnsembleDetector implements StreamingDetector {
     this.minPoints = options.minPoints ?? 10;
     this.windowPoints = options.windowPoints ?? 1000;
     this.components = options.components ?? ['model'];
+    this.contextPoints = Math.min(this.windowPoints, rawContextPoints(forecaster, options));
     this.version = `${ENSEMBLE_REVISION}/${forecaster?.meta.version ?? 'no-model'}`;
   }
 

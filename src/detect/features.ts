@@ -16,6 +16,10 @@ export const RAW_STRIDE = COMPONENT_COUNT + 1;
 /** Offset of the newest value in a RawBatch row. */
 export const RAW_VALUE = COMPONENT_COUNT;
 
+/** Default robustPoints and seasonPoints (FeatureOptions). */
+export const ROBUST_POINTS = 120;
+export const SEASON_LAG_POINTS = 288;
+
 export interface FeatureOptions {
   /** Ignored since ensemble-2 (the novelty is streaming, see novelty.ts); kept so old configs load. */
   readonly noveltyPoints?: number;
@@ -105,8 +109,8 @@ export function robustBaseline(w: Float64Array, points: number, scratch: Float64
  *   value    = x (the series state also turns it into the time-of-day seasonal difference)
  */
 export function rawScores(windows: readonly Float64Array[], forecasts: Float64Array | null, options: FeatureOptions = {}): RawBatch {
-  const rp = options.robustPoints ?? 120;
-  const sp = options.seasonPoints ?? 288;
+  const rp = options.robustPoints ?? ROBUST_POINTS;
+  const sp = options.seasonPoints ?? SEASON_LAG_POINTS;
   const compute = options.computeComponents ?? COMPONENTS;
   const doRobust = compute.includes('robust') || forecasts === null;
   const doSeasonal = compute.includes('seasonal') && sp > 0;

@@ -11,6 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 
 export const MODEL_FORMAT = 'aiopsd-forecaster-1';
 
+/** Windows per predict() call (Forecaster.forecast). */
+export const FORECAST_CHUNK = 8192;
+
 export interface ForecasterMeta {
   readonly format: typeof MODEL_FORMAT;
   readonly inputPoints: number;
@@ -106,17 +109,29 @@ export class Forecaster {
     return this.meta.inputPoints;
   }
 
-  /** Forecast of the newest point of every window, in the series' own units (pure, batched). */
+  /**
+   * Forecast of the newest point of every window, in the series' own units (pure, batched). Runs the
+   * model on up to FORECAST_CHUNK windows at a time: one predict() per chunk, not predict()'s default
+   * 32-row runs (those cost ~15x the arithmetic on WASM: 15 vs 1 us a window at 2,048 windows), and not
+   * the whole batch at once (a fresh daemon warming 50 k series feeds millions of windows, whose
+   * activations would not fit the WASM heap).
+   */
   forecast(windows: readonly Float64Array[]): Float64Array {
+    const out = new Float64Array(windows.length);
+    for (let from = 0; from < windows.length; from += FORECAST_CHUNK) {
+      const part = windows.length <= FORECAST_CHUNK ? windows : windows.slice(from, from + FORECAST_CHUNK);
+      out.set(this.forecastChunk(part), from);
+    }
+    return out;
+  }
+
+  private forecastChunk(windows: readonly Float64Array[]): Float64Array {
     const n = windows.length;
     const out = new Float64Array(n);
-    if (n === 0) return out;
     const L = this.meta.inputPoints;
     const { x, centre, scale } = prepareInputs(windows, L);
     const y = tf.tidy(() => {
       const input = tf.tensor2d(x, [n, L]);
-      // One batch: predict()'s default batchSize of 32 splits the call into n/32 runs and a concat,
-      // which cost ~15x the arithmetic on WASM (15 vs 1 us a window at 2,048 windows).
       return (this.model.predict(input, { batchSize: n }) as tf.Tensor).dataSync();
     });
     for (let b = 0; b < n; b++) {

@@ -13,6 +13,12 @@ export interface DetectionStageOptions {
   readonly componentsFor?: (metric: string) => readonly string[] | undefined;
   /** Streaming detectors: compute raw scores in this worker pool (runAsync) instead of the main thread. */
   readonly pool?: ScoringPool;
+  /**
+   * runAsync with a pool: series read and scored per batch, the event loop getting a turn between
+   * batches. Default 4096 (≈ 40 ms of main-thread work: reading the new points' windows from the
+   * compressed store, packing them, updating the series' states).
+   */
+  readonly seriesPerBatch?: number;
 }
 
 interface Meta {
@@ -52,7 +58,8 @@ export class DetectionStage {
   /** Score new points on the main thread. */
   run(): Anomaly[] {
     if (isStreamingDetector(this.detector)) {
-      const { windows, meta } = this.collectStreaming(this.detector);
+      const { windows, meta, insufficient } = this.collectStreaming(this.detector, this.store.takeDirty());
+      this.metrics.insufficientData.set(insufficient);
       if (windows.length === 0) return [];
       const end = this.metrics.scoringDuration.startTimer({ detector: this.detector.name });
       const raw = this.detector.raw(windows);
@@ -62,41 +69,76 @@ export class DetectionStage {
     return this.runWindows();
   }
 
-  /** Score new points, computing raw scores in the worker pool when one is configured. */
+  /**
+   * Score new points, computing raw scores in the worker pool when one is configured, seriesPerBatch
+   * series at a time: a cycle over tens of thousands of series is many short turns of the main thread,
+   * not one long one.
+   */
   async runAsync(): Promise<Anomaly[]> {
     const pool = this.options.pool;
     if (!pool || !isStreamingDetector(this.detector)) return this.run();
-    const { windows, meta } = this.collectStreaming(this.detector);
-    if (windows.length === 0) return [];
-    const end = this.metrics.scoringDuration.startTimer({ detector: this.detector.name });
-    const raw = await pool.raw(windows);
-    end();
-    return this.finishStreaming(raw, meta);
+    const dirty = this.store.takeDirty();
+    const per = Math.max(1, this.options.seriesPerBatch ?? 4096);
+    const anomalies: Anomaly[] = [];
+    let insufficient = 0;
+    for (let from = 0; from < dirty.length; from += per) {
+      const part = dirty.length <= per ? dirty : dirty.slice(from, from + per);
+      const { windows, meta, insufficient: short } = this.collectStreaming(this.detector, part);
+      insufficient += short;
+      if (windows.length === 0) continue;
+      const end = this.metrics.scoringDuration.startTimer({ detector: this.detector.name });
+      const raw = await pool.raw(windows);
+      end();
+      for (const a of this.finishStreaming(raw, meta)) anomalies.push(a);
+    }
+    this.metrics.insufficientData.set(insufficient);
+    return anomalies;
   }
 
-  private collectStreaming(detector: StreamingDetector): { windows: Float64Array[]; meta: Meta[] } {
-    const dirty = this.store.takeDirty();
+  /**
+   * The windows to score this cycle, all views of one buffer: each dirty series' newest points are read
+   * once (store.windowTail), only as many as the new points' windows need (the detector's contextPoints),
+   * except for a series seen for the first time, which warms its calibration on its whole window.
+   */
+  private collectStreaming(detector: StreamingDetector, dirty: readonly SeriesView[]): { windows: Float64Array[]; meta: Meta[]; insufficient: number } {
+    const span = Math.min(detector.windowPoints, detector.contextPoints ?? detector.windowPoints);
+    const want = new Int32Array(dirty.length);
+    let total = 0;
+    for (let k = 0; k < dirty.length; k++) {
+      const series = dirty[k]!;
+      // the new points' windows: span − 1 points before the first new one (a series seen before)
+      const fresh = Math.min(this.maxNew, Math.max(1, series.newPoints));
+      want[k] = this.states.has(series.key) ? Math.min(series.points, fresh + span - 1) : series.points;
+      total += want[k]!;
+    }
+    const allValues = new Float64Array(total);
+    const allTimestamps = new Float64Array(total);
     const windows: Float64Array[] = [];
     const meta: Meta[] = [];
     let insufficient = 0;
-    for (const series of dirty) {
-      const { values, timestamps } = this.store.window(series.key);
+    let at = 0;
+    for (let k = 0; k < dirty.length; k++) {
+      const series = dirty[k]!;
+      const n = this.store.windowTail(series.key, want[k]!, allTimestamps, allValues, at);
+      const values = allValues.subarray(at, at + n);
+      const timestamps = allTimestamps.subarray(at, at + n);
+      at += n;
       const since = this.scoredUpToMs.get(series.key) ?? -Infinity;
       const fresh = !this.states.has(series.key);
-      let first = values.length;
+      let first = n;
       while (first > 0 && timestamps[first - 1]! > since) first--;
-      // A series seen for the first time warms its calibration on the whole window (not reported).
-      const reportFrom = Math.max(first, values.length - this.maxNew);
+      // point i of the series' window is point i − skipped of this tail
+      const skipped = series.points - n;
+      const reportFrom = Math.max(first, series.points - this.maxNew - skipped);
       const feedFrom = fresh ? 0 : reportFrom;
-      if (values.length < detector.minPoints) insufficient++;
-      for (let i = feedFrom; i < values.length; i++) {
-        windows.push(values.subarray(Math.max(0, i + 1 - detector.windowPoints), i + 1));
-        meta.push({ series, timestampMs: timestamps[i]!, observed: values[i]!, report: i >= reportFrom && i + 1 >= detector.minPoints });
+      if (series.points < detector.minPoints) insufficient++;
+      for (let i = feedFrom; i < n; i++) {
+        windows.push(values.subarray(Math.max(0, i + 1 - span), i + 1));
+        meta.push({ series, timestampMs: timestamps[i]!, observed: values[i]!, report: i >= reportFrom && i + skipped + 1 >= detector.minPoints });
       }
-      if (values.length > 0) this.scoredUpToMs.set(series.key, timestamps[values.length - 1]!);
+      if (n > 0) this.scoredUpToMs.set(series.key, timestamps[n - 1]!);
     }
-    this.metrics.insufficientData.set(insufficient);
-    return { windows, meta };
+    return { windows, meta, insufficient };
   }
 
   /** `batch.version`: the weights that computed it (the pool's, which fine-tuning can change); default the detector's. */

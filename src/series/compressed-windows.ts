@@ -30,6 +30,9 @@ export class CompressedWindows {
   private firstChunk = new Int32Array(0);
   private lastChunk = new Int32Array(0);
   private stored = new Int32Array(0);
+  /** readTail()'s decode buffers, grown on demand and reused. */
+  private scratchValues = new Float64Array(0);
+  private scratchTimestamps = new Float64Array(0);
 
   constructor(private readonly windowPoints: number) {}
 
@@ -113,6 +116,29 @@ export class CompressedWindows {
     }
     const from = total - this.points(i);
     return { values: values.subarray(from), timestamps: timestamps.subarray(from) };
+  }
+
+  /**
+   * Writes the newest min(points(i), maxPoints) samples of series `i`, oldest first, into
+   * `timestamps` / `values` at `at`; returns how many. Chunks older than those are skipped, not decoded,
+   * and nothing is allocated per call (the detection cycle reads tens of thousands of series into one
+   * buffer: read()'s two arrays per series were most of its main-thread time).
+   */
+  readTail(i: number, maxPoints: number, timestamps: Float64Array, values: Float64Array, at: number): number {
+    const want = Math.min(this.points(i), Math.max(0, maxPoints));
+    let skip = (this.stored[i] as number) - want;
+    let slot = this.firstChunk[i] as number;
+    for (let n = 0; slot !== NO_CHUNK && (n = chunkCount(this.arena, slot)) <= skip; slot = chunkNext(this.arena, slot)) skip -= n;
+    const need = skip + want;
+    if (this.scratchValues.length < need) {
+      this.scratchValues = new Float64Array(Math.max(need, 2 * this.scratchValues.length));
+      this.scratchTimestamps = new Float64Array(this.scratchValues.length);
+    }
+    let k = 0;
+    for (; slot !== NO_CHUNK; slot = chunkNext(this.arena, slot)) k += decodeChunk(this.arena, slot, this.scratchTimestamps, this.scratchValues, k);
+    timestamps.set(this.scratchTimestamps.subarray(skip, need), at);
+    values.set(this.scratchValues.subarray(skip, need), at);
+    return want;
   }
 
   /** Frees series `i`'s chunks; the number may be reused. */

@@ -55,6 +55,8 @@ export interface SeriesView {
   readonly service: string | undefined;
   readonly points: number;
   readonly lastTimestampMs: number;
+  /** Points appended since the series was last returned by takeDirty() (so a reader knows how many are new). */
+  readonly newPoints: number;
   /** A stale marker arrived: the series ended. Its data is insufficient evidence, not healthy. */
   readonly ended: boolean;
 }
@@ -79,6 +81,8 @@ export class SeriesStore implements SeriesBatchSink {
   private lastTimestampMs = new Float64Array(0);
   private lastSeenAtMs = new Float64Array(0);
   private flags = new Uint8Array(0);
+  /** Points appended since takeDirty() last returned the series (SeriesView.newPoints). */
+  private newPoints = new Uint32Array(0);
   private readonly freeNumbers: number[] = [];
   private dirtyList: number[] = [];
   private refusedSinceLog = 0;
@@ -170,6 +174,7 @@ export class SeriesStore implements SeriesBatchSink {
     }
     this.windows.append(timestampMs, value); // the caller opened series i with windows.begin()
     this.lastTimestampMs[i] = timestampMs;
+    this.newPoints[i] = (this.newPoints[i] as number) + 1;
     const flags = this.flags[i] as number;
     if ((flags & DIRTY) === 0) this.dirtyList.push(i);
     this.flags[i] = (flags & ~ENDED) | DIRTY;
@@ -213,6 +218,7 @@ export class SeriesStore implements SeriesBatchSink {
     this.lastTimestampMs[i] = -Infinity;
     this.lastSeenAtMs[i] = nowMs;
     this.flags[i] = 0;
+    this.newPoints[i] = 0;
     this.index.set(key, i);
     return i;
   }
@@ -227,6 +233,9 @@ export class SeriesStore implements SeriesBatchSink {
     const seen = new Float64Array(cap);
     seen.set(this.lastSeenAtMs);
     this.lastSeenAtMs = seen;
+    const newPoints = new Uint32Array(cap);
+    newPoints.set(this.newPoints);
+    this.newPoints = newPoints;
     const flags = new Uint8Array(cap);
     flags.set(this.flags);
     this.flags = flags;
@@ -241,6 +250,7 @@ export class SeriesStore implements SeriesBatchSink {
       service: serviceOf(labels),
       points: this.windows.points(i),
       lastTimestampMs: this.lastTimestampMs[i] as number,
+      newPoints: this.newPoints[i] as number,
       ended: ((this.flags[i] as number) & ENDED) !== 0,
     };
   }
@@ -255,6 +265,7 @@ export class SeriesStore implements SeriesBatchSink {
       if ((flags & DIRTY) === 0) continue; // listed twice, or removed since
       this.flags[i] = flags & ~DIRTY;
       out.push(this.view(i));
+      this.newPoints[i] = 0;
     }
     return out;
   }
@@ -293,6 +304,17 @@ export class SeriesStore implements SeriesBatchSink {
     return this.windows.read(i);
   }
 
+  /**
+   * The newest min(points, maxPoints) samples of a series written into `timestamps` / `values` at `at`
+   * (oldest first, as window() gives them); returns how many. For callers that read many series per
+   * cycle into one buffer.
+   */
+  windowTail(key: string, maxPoints: number, timestamps: Float64Array, values: Float64Array, at: number): number {
+    const i = this.index.get(key);
+    if (i === undefined) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });
+    return this.windows.readTail(i, maxPoints, timestamps, values, at);
+  }
+
   /** Drop series not seen for staleAfterMs; returns how many were removed. */
   sweep(): number {
     const cutoff = this.clock.nowMs() - this.options.staleAfterMs;
@@ -304,6 +326,7 @@ export class SeriesStore implements SeriesBatchSink {
       this.keys[i] = '';
       this.labelSets[i] = undefined;
       this.flags[i] = 0;
+      this.newPoints[i] = 0;
       this.freeNumbers.push(i);
       removed++;
     }

@@ -29,6 +29,37 @@ describe('series store compact windows', () => {
     );
   });
 
+  it('windowTail writes exactly the newest k points of window(), at the offset asked (property)', () => {
+    const value = fc.oneof(fc.integer({ min: -1e6, max: 1e6 }), fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 40 }), fc.array(fc.tuple(fc.integer({ min: 1, max: 60_000 }), value), { minLength: 1, maxLength: 150 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 5 }), (windowPoints, points, k, at) => {
+        const s = store(windowPoints);
+        let t = 1.7e12;
+        for (const [dt, v] of points) s.append([{ labels: { __name__: 'm' }, timestampMs: (t += dt), value: v }]);
+        const w = s.window('m{}');
+        const ts = new Float64Array(at + 60).fill(7);
+        const vs = new Float64Array(at + 60).fill(7);
+        const n = s.windowTail('m{}', k, ts, vs, at);
+        expect(n).toBe(Math.min(k, w.values.length));
+        expect([...ts.subarray(at, at + n)]).toEqual([...w.timestamps.subarray(w.values.length - n)]);
+        expect([...vs.subarray(at, at + n)]).toEqual([...w.values.subarray(w.values.length - n)]);
+        expect([...ts.subarray(0, at)]).toEqual(Array<number>(at).fill(7)); // nothing before `at` touched
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts the points appended since takeDirty() last returned a series', () => {
+    const s = store(16);
+    for (let i = 1; i <= 5; i++) s.append([{ labels: { __name__: 'm' }, timestampMs: i, value: i }]);
+    s.append([{ labels: { __name__: 'm' }, timestampMs: 5, value: 9 }]); // a duplicate is not new
+    expect(s.takeDirty().map((v) => v.newPoints)).toEqual([5]);
+    for (let i = 6; i <= 8; i++) s.append([{ labels: { __name__: 'm' }, timestampMs: i, value: i }]);
+    expect(s.get('m{}')!.newPoints).toBe(3);
+    expect(s.takeDirty().map((v) => v.newPoints)).toEqual([3]);
+    expect(s.get('m{}')!.newPoints).toBe(0);
+  });
+
   it('keeps integer gauges at regular timestamps in under 2 bytes a point', () => {
     const s = store(240);
     for (let i = 0; i < 500; i++) s.append([{ labels: { __name__: 'm' }, timestampMs: 1.7e12 + i * 15_000, value: i % 13 }]);
