@@ -1,9 +1,18 @@
+/**
+ * Sweep of the daemon's detect.threshold over the offline replay (offline.ts), at 15 s and 5 s scrapes:
+ * false triggers / missed faults / pooled p50, p95 / median of the runs' p95 per threshold. How the
+ * ensemble-7 threshold (0.95) was chosen (models/MODEL_CARD.md).
+ *
+ *   npx tsx bench/latency/threshold-sweep.ts [SEEDS=1..30] [THRESHOLDS=0.9,0.95,0.97,0.98]
+ */
 import { configSchema } from '../../src/config/schema.js';
 import { createDetectorAsync } from '../../src/detect/registry.js';
 import { runOffline } from './offline.js';
 import { quantile } from './stats.js';
 const [lo, hi] = (process.argv[2] ?? '1..30').split('..').map(Number) as [number, number];
+if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo) throw new Error(`seeds must be FROM..TO, got ${process.argv[2]}`);
 const ths = (process.argv[3] ?? '0.9,0.95,0.97,0.98').split(',').map(Number);
+if (ths.some((t) => !(t >= 0 && t <= 1))) throw new Error(`thresholds must be numbers in 0..1, got ${process.argv[3]}`);
 const out: string[] = [];
 for (const th of ths) {
   const config = configSchema.parse({ detect: { threshold: th } });
@@ -20,4 +29,4 @@ for (const th of ths) {
   }
   out.push(row.join(' | '));
 }
-console.log(`${process.env.TAG ?? ''} seeds ${lo}..${hi}\n` + out.join('\n'));
+console.log(`seeds ${lo}..${hi}\n` + out.join('\n'));
