@@ -17,6 +17,14 @@
  * so the per-series state has room for the day profile (day-profile.ts).
  * State: 8·capacity + 8·delayPoints + 40 bytes.
  */
+/**
+ * With delayPoints > 0, values are still learned at once until this many are known: a young series has
+ * too few values to spare any (learned 4 late from the first point, points 10–19 of a noisy series fired
+ * ~8× as often as learned at once; 16 and 32 both restore that and leave NAB and the latency replay
+ * unchanged).
+ */
+export const DELAY_AFTER_POINTS = 32;
+
 export class IntervalNovelty {
   private readonly lo: Float32Array;
   private readonly hi: Float32Array;
@@ -32,7 +40,7 @@ export class IntervalNovelty {
 
   /**
    * `delayPoints`: a value joins the summary and the running mean/sd this many updates after it was
-   * scored (0 = at once). Why (ensemble-7): a drift or a ramp is then measured against where the series
+   * scored (0 = at once), once DELAY_AFTER_POINTS values are known. Why (ensemble-7): a drift or a ramp is then measured against where the series
    * was before it began, in the spread it had then; learned at once, each step is only one step away from
    * the previous value, in a standard deviation the ramp itself has already inflated (a traffic drop that
    * took twelve 5 s points to show in a [1m] rate scored lower at every point and was missed).
@@ -80,7 +88,7 @@ export class IntervalNovelty {
       const sd = Math.max(Math.sqrt(this.m2 / this.n), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
       score = dist / sd;
     }
-    if (this.pending.length === 0) this.learn(x, k, dist);
+    if (this.pending.length === 0 || (this.n < DELAY_AFTER_POINTS && this.pendingCount === 0)) this.learn(x, k, dist);
     else if (this.pendingCount < this.pending.length) this.pending[this.pendingCount++] = x;
     else {
       const oldest = this.pending[this.pendingPos]!;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LEARN_DELAY_POINTS, SeriesState } from '../../../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
-import { IntervalNovelty } from '../../../src/detect/novelty.js';
+import { mulberry32 } from '../../../src/lib/random.js';
+import { DELAY_AFTER_POINTS, IntervalNovelty } from '../../../src/detect/novelty.js';
 
 /** Model-only state without a forecaster or season: the value novelty alone, calibrated. */
 function scores(xs: number[], learnDelayPoints = LEARN_DELAY_POINTS): number[] {
@@ -18,16 +19,22 @@ function scores(xs: number[], learnDelayPoints = LEARN_DELAY_POINTS): number[] {
 const quiet = (n: number, level: number, amp: number): number[] => Array.from({ length: n }, (_, i) => level + amp * Math.sin(i * 1.3));
 
 describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
-  it('scores each value against the history as it was delayPoints updates earlier', () => {
+  it('scores each value against the history as it was delayPoints updates earlier, once DELAY_AFTER_POINTS are known', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (xs, d) => {
-        const late = new IntervalNovelty(64, d);
-        // value i is scored against values 0 .. i − d − 1
-        xs.forEach((x, i) => {
-          const want = i - d >= 2 ? refScore(xs.slice(0, i - d), x) : 0;
-          expect(late.update(x)).toBeCloseTo(want, 6);
-        });
-        expect(late.count).toBe(Math.max(0, xs.length - d));
+      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 80 }), fc.integer({ min: 1, max: 6 }), (xs, d) => {
+        const late = new IntervalNovelty(128, d);
+        // reference: learned at once while fewer than DELAY_AFTER_POINTS are known, then through a d-point queue
+        const learned: number[] = [];
+        const queue: number[] = [];
+        for (const x of xs) {
+          expect(late.update(x)).toBeCloseTo(refScore(learned, x), 6);
+          if (queue.length === 0 && learned.length < DELAY_AFTER_POINTS) learned.push(x);
+          else {
+            queue.push(x);
+            if (queue.length > d) learned.push(queue.shift()!);
+          }
+        }
+        expect(late.count).toBe(learned.length);
       }),
     );
   });
@@ -38,6 +45,25 @@ describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
     for (const x of quiet(50, 5, 2)) expect(a.update(x)).toBe(b.update(x));
     expect(a.bytes).toBe(b.bytes);
     expect(new IntervalNovelty(16, 4).bytes - b.bytes).toBe(32);
+  });
+
+  it('a young series is learned at once: points 10–40 of i.i.d. noise fire no more often than without the delay', () => {
+    const fires = (learnDelayPoints: number): number => {
+      const rand = mulberry32(1);
+      let n = 0;
+      for (let s = 0; s < 600; s++) {
+        const st = new SeriesState(['model'], {}, 16, 0, 288, learnDelayPoints);
+        const raw = new Float64Array(RAW_STRIDE).fill(Number.NaN);
+        const out = { score: 0, component: '' };
+        for (let i = 0; i < 40; i++) {
+          const g = Math.sqrt(-2 * Math.log(Math.max(1e-12, rand()))) * Math.cos(2 * Math.PI * rand());
+          raw[RAW_VALUE] = 100 + 10 * g;
+          if (st.update(raw, 0, out).score >= 0.95 && i >= 9) n++;
+        }
+      }
+      return n;
+    };
+    expect(fires(LEARN_DELAY_POINTS)).toBe(fires(0));
   });
 
   it('a slow drop (a [1m] rate at 5 s scrapes: -6.7 % of the level a point) fires; learned at once it did not', () => {
