@@ -2,21 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LEARN_DELAY_POINTS, SeriesState } from '../../../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
+import { quiet, valueScores } from './value-scores.js';
 import { mulberry32 } from '../../../src/lib/random.js';
 import { DELAY_AFTER_POINTS, IntervalNovelty } from '../../../src/detect/novelty.js';
-
-/** Model-only state without a forecaster or season: the value novelty alone, calibrated. */
-function scores(xs: number[], learnDelayPoints = LEARN_DELAY_POINTS): number[] {
-  const s = new SeriesState(['model'], {}, 16, 0, 288, learnDelayPoints);
-  const raw = new Float64Array(RAW_STRIDE).fill(Number.NaN);
-  const out = { score: 0, component: '' };
-  return xs.map((x) => {
-    raw[RAW_VALUE] = x;
-    return s.update(raw, 0, out).score;
-  });
-}
-
-const quiet = (n: number, level: number, amp: number): number[] => Array.from({ length: n }, (_, i) => level + amp * Math.sin(i * 1.3));
 
 describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
   it('scores each value against the history as it was delayPoints updates earlier, once DELAY_AFTER_POINTS are known', () => {
@@ -71,11 +59,11 @@ describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
     const base = quiet(200, 70, 2);
     const ramp = Array.from({ length: 12 }, (_, i) => 70 * (1 - (0.8 * (i + 1)) / 12));
     const xs = [...base, ...ramp, ...Array<number>(10).fill(14)];
-    const sc = scores(xs);
+    const sc = valueScores(xs);
     expect(Math.max(...sc.slice(base.length))).toBeGreaterThanOrEqual(0.95);
     expect(Math.max(...sc.slice(0, base.length))).toBeLessThan(0.95);
     // learned at once, each step is one step from the previous value in an sd the ramp inflates
-    expect(Math.max(...scores(xs, 0).slice(base.length))).toBeLessThan(0.9);
+    expect(Math.max(...valueScores(xs, 0).slice(base.length))).toBeLessThan(0.9);
   });
 });
 
