@@ -107,8 +107,8 @@ export class DetectionStage {
     for (let k = 0; k < dirty.length; k++) {
       const series = dirty[k]!;
       // the new points' windows: span − 1 points before the first new one (a series seen before)
-      const fresh = Math.min(this.maxNew, Math.max(1, series.newPoints));
-      want[k] = this.states.has(series.key) ? Math.min(series.points, fresh + span - 1) : series.points;
+      const newCount = Math.min(this.maxNew, Math.max(1, series.newPoints));
+      want[k] = this.states.has(series.key) ? Math.min(series.points, newCount + span - 1) : series.points;
       total += want[k]!;
     }
     const allValues = new Float64Array(total);
