@@ -6,7 +6,7 @@ import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
-export const ENSEMBLE_REVISION = 'ensemble-7';
+export const ENSEMBLE_REVISION = 'ensemble-8';
 
 /**
  * The default detector. Two halves:

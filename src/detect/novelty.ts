@@ -3,7 +3,8 @@
  *
  * The set of values a series has taken is summarised by at most `capacity` covered intervals (sorted,
  * disjoint). A new value's novelty is its distance to the nearest covered interval (0 inside one), in
- * units of the standard deviation of all earlier values (running, Welford). The value then joins the
+ * units of the standard deviation of all earlier values (running, Welford; its upper one-standard-error
+ * bound, sd · (1 + 1/√(2n)), since ensemble-8). The value then joins the
  * summary; when there are more than `capacity` intervals the two separated by the smallest gap are
  * merged (the gap counts as seen from then on, so the summary only ever under-states novelty, and only
  * for values falling in the smallest gaps). With a large capacity this is exactly the nearest-neighbour
@@ -85,7 +86,9 @@ export class IntervalNovelty {
     const dist = this.distance(x, k);
     let score = 0;
     if (this.n > 1 && dist !== Infinity) {
-      const sd = Math.max(Math.sqrt(this.m2 / this.n), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
+      // the sd's upper one-standard-error bound, sd · (1 + 1/√(2n)) (ensemble-8): from a few dozen values the
+      // spread is uncertain, and a young noisy series' ordinary 3-σ value looked like a new record
+      const sd = Math.max(Math.sqrt(this.m2 / this.n) * (1 + 1 / Math.sqrt(2 * this.n)), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
       score = dist / sd;
     }
     if (this.pending.length === 0 || (this.n < DELAY_AFTER_POINTS && this.pendingCount === 0)) this.learn(x, k, dist);

@@ -67,10 +67,10 @@ describe('ensemble-7 delayed learning (IntervalNovelty delayPoints)', () => {
   });
 });
 
-/** Distance from x to the nearest of `prev` over the population sd of `prev` (IntervalNovelty's formula). */
+/** Distance from x to the nearest of `prev` over the upper one-SE bound of the population sd of `prev` (IntervalNovelty's formula). */
 function refScore(prev: number[], x: number): number {
   if (prev.length < 2) return 0;
   const mean = prev.reduce((a, b) => a + b, 0) / prev.length;
-  const sd = Math.sqrt(prev.reduce((a, b) => a + (b - mean) ** 2, 0) / prev.length) + 1e-9 + 1e-6 * Math.abs(mean);
+  const sd = Math.sqrt(prev.reduce((a, b) => a + (b - mean) ** 2, 0) / prev.length) * (1 + 1 / Math.sqrt(2 * prev.length)) + 1e-9 + 1e-6 * Math.abs(mean);
   return Math.min(...prev.map((p) => Math.abs(x - p))) / sd;
 }

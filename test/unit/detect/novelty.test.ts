@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { SeriesState } from '../../../src/detect/ensemble.js';
 import { IntervalNovelty } from '../../../src/detect/novelty.js';
 
-/** Exact reference: distance to the nearest earlier value / population std of earlier values. */
+/** Exact reference: distance to the nearest earlier value / (population std of the n earlier values · (1 + 1/√(2n))). */
 function exact(xs: number[]): number[] {
   return xs.map((x, i) => {
     if (i < 2) return 0;
     const prev = xs.slice(0, i);
     const mean = prev.reduce((a, b) => a + b, 0) / i;
-    const sd = Math.sqrt(prev.reduce((a, b) => a + (b - mean) ** 2, 0) / i) + 1e-9 + 1e-6 * Math.abs(mean);
+    const sd = Math.sqrt(prev.reduce((a, b) => a + (b - mean) ** 2, 0) / i) * (1 + 1 / Math.sqrt(2 * i)) + 1e-9 + 1e-6 * Math.abs(mean);
     return Math.min(...prev.map((p) => Math.abs(x - p))) / sd;
   });
 }
