@@ -299,9 +299,7 @@ export class SeriesStore implements SeriesBatchSink {
 
   /** Values (and timestamps) in time order, oldest first: exactly the last windowPoints accepted. */
   window(key: string): { values: Float64Array; timestamps: Float64Array } {
-    const i = this.index.get(key);
-    if (i === undefined) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });
-    return this.windows.read(i);
+    return this.windows.read(this.numberOf(key));
   }
 
   /**
@@ -310,9 +308,14 @@ export class SeriesStore implements SeriesBatchSink {
    * cycle into one buffer.
    */
   windowTail(key: string, maxPoints: number, timestamps: Float64Array, values: Float64Array, at: number): number {
+    return this.windows.readTail(this.numberOf(key), maxPoints, timestamps, values, at);
+  }
+
+  /** The series' number; an unknown key is a 404 AppError. */
+  private numberOf(key: string): number {
     const i = this.index.get(key);
     if (i === undefined) throw new AppError('series_not_found', `no series ${key}`, { httpStatus: 404 });
-    return this.windows.readTail(i, maxPoints, timestamps, values, at);
+    return i;
   }
 
   /** Drop series not seen for staleAfterMs; returns how many were removed. */
