@@ -107,15 +107,11 @@ export class CompressedWindows {
 
   /** The newest points(i) samples, oldest first. */
   read(i: number): { values: Float64Array; timestamps: Float64Array } {
-    const total = this.stored[i] as number;
-    const timestamps = new Float64Array(total);
-    const values = new Float64Array(total);
-    let at = 0;
-    for (let slot = this.firstChunk[i] as number; slot !== NO_CHUNK; slot = chunkNext(this.arena, slot)) {
-      at += decodeChunk(this.arena, slot, timestamps, values, at);
-    }
-    const from = total - this.points(i);
-    return { values: values.subarray(from), timestamps: timestamps.subarray(from) };
+    const n = this.points(i);
+    const timestamps = new Float64Array(n);
+    const values = new Float64Array(n);
+    this.readTail(i, n, timestamps, values, 0);
+    return { values, timestamps };
   }
 
   /**
