@@ -1,0 +1,109 @@
+/**
+ * Experiment 27: variants of the ensemble's per-series state, scored with several forecaster seeds
+ * (exp28-seeds.ts writes them to /tmp/e28/<variant>), so a variant is judged by its mean over seeds and
+ * not by how it suits one set of weights. Raw features are computed once per seed and file; a variant
+ * replays only SeriesState.
+ *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp27-state.ts "base;delay=8;sw=0.75;hist=20"
+ * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau.
+ * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before).
+ * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
+ * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
+ */
+import { loadConfig } from '../../src/config/load.js';
+import { initBackend } from '../../src/detect/backend.js';
+import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState } from '../../src/detect/ensemble.js';
+import { RAW_STRIDE } from '../../src/detect/features.js';
+import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
+import { ensembleOptions } from '../../src/detect/registry.js';
+import { diagnose, evaluate, loadCorpus } from './harness.js';
+
+await initBackend('wasm');
+const options = ensembleOptions(loadConfig({ env: {} }).detect);
+const seeds = (process.env.SEEDS ?? 's42,s1,s2,s3,s4,s5,s6,s7').split(',');
+const corpus = await loadCorpus();
+const raws = new Map<string, Map<string, Float64Array>>();
+/** Non-learned forecasters for comparison: the previous value, the mean / median of the 32 before. */
+function naive(kind: string): Forecaster {
+  return {
+    meta: { format: 'x', inputPoints: 32, version: kind },
+    inputPoints: 32,
+    forecast(windows: readonly Float64Array[]): Float64Array {
+      return Float64Array.from(windows, (w) => {
+        const n = w.length;
+        if (n < 2) return w[n - 1] ?? 0;
+        if (kind === 'last') return w[n - 2]!;
+        const h = Array.from(w.subarray(Math.max(0, n - 33), n - 1));
+        if (kind === 'mean') return h.reduce((a, b) => a + b, 0) / h.length;
+        h.sort((a, b) => a - b);
+        return h[h.length >> 1]!;
+      });
+    },
+  } as unknown as Forecaster;
+}
+for (const seed of seeds) {
+  const fc = ['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(`/tmp/e28/${seed}`);
+  const det = new EnsembleDetector(fc, options);
+  const m = new Map<string, Float64Array>();
+  for (const f of corpus) {
+    const n = f.values.length;
+    const all = new Float64Array(n * RAW_STRIDE);
+    for (let s = 0; s < n; s += 512) {
+      const wins: Float64Array[] = [];
+      for (let i = s; i < Math.min(n, s + 512); i++) wins.push(f.values.subarray(Math.max(0, i - det.windowPoints + 1), i + 1));
+      all.set(det.raw(wins).raw.subarray(0, wins.length * RAW_STRIDE), s * RAW_STRIDE);
+    }
+    m.set(f.key, all);
+  }
+  raws.set(seed, m);
+}
+
+type Knobs = Record<string, number>;
+function scoreAll(seed: string, k: Knobs): Map<string, Float64Array> {
+  const m = new Map<string, Float64Array>();
+  for (const f of corpus) {
+    const st = new SeriesState(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS);
+    const raw = raws.get(seed)!.get(f.key)!;
+    const out = new Float64Array(f.values.length);
+    const res = { score: 0, component: '' };
+    for (let i = 0; i < f.values.length; i++) {
+      const sc = st.update(raw, i, res, f.times[i]).score;
+      out[i] = i + 1 < 10 || Number.isNaN(sc) ? 0 : sc;
+    }
+    m.set(f.key, out);
+  }
+  return m;
+}
+const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+for (const v of (process.argv[2] ?? 'base').split(';')) {
+  const k: Knobs = {};
+  if (v !== 'base') for (const kv of v.split(',')) { const [key, x] = kv.split('='); k[key!] = Number(x); }
+  const per = seeds.map((s) => { const m = scoreAll(s, k); if (process.env.DIAG && s === seeds[0]) diagnose(corpus, m); return Object.values(evaluate(corpus, m)); });
+  const cols = [0, 1, 2].map((c) => per.map((p) => p[c]!));
+  console.log(`${v.padEnd(28)} mean std ${mean(cols[0]!).toFixed(2)} lowFP ${mean(cols[1]!).toFixed(2)} lowFN ${mean(cols[2]!).toFixed(2)} | std by seed ${fmt(cols[0]!)} | lowFP ${fmt(cols[1]!)}`);
+}
+if (process.env.WIN) {
+  const { scoreAllProfiles } = await import('../../src/detect/nab/scorer.js');
+  const hits = new Map<string, string>();
+  const fps = new Map<string, number[]>();
+  for (const s of seeds) {
+    const m = scoreAll(s, {});
+    const files = new Map(corpus.map((f) => [f.key, { scores: m.get(f.key)!, windows: f.windows, rows: f.values.length }]));
+    const t = scoreAllProfiles({ files }).standard.threshold;
+    for (const f of corpus) {
+      const sc = m.get(f.key)!;
+      const prob = Math.min(Math.floor(0.15 * f.values.length), 750);
+      f.windows.forEach(([L, R], w) => {
+        let hit = false;
+        for (let i = Math.max(L, prob); i <= R; i++) if (sc[i]! >= t) { hit = true; break; }
+        const key = `${f.key}#${w}[${L}-${R}]`;
+        hits.set(key, (hits.get(key) ?? '') + (hit ? 'x' : '.'));
+      });
+      let fp = 0;
+      for (let i = prob; i < f.values.length; i++) if (sc[i]! >= t && !f.windows.some(([L, R]) => i >= L && i <= R)) fp++;
+      fps.set(f.key, [...(fps.get(f.key) ?? []), fp]);
+    }
+  }
+  for (const [k, h] of hits) if (h.includes('.')) console.log('WIN', h, k);
+  for (const [k, v] of fps) if (v.some((x) => x > 0)) console.log('FP ', v.join(' ').padEnd(28), k);
+}
