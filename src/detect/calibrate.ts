@@ -10,6 +10,8 @@
  * so p = 0.5 when Q = 1e-5 and p = 1 when Q ≤ 1e-10. The statistics are updated after the current
  * row is scored (causal: row i's probability depends on rows ≤ i only).
  */
+import type { StateArena, StateLayout } from './state-arena.js';
+
 export interface CalibratorOptions {
   /** Rows over which the raw score is averaged before it is compared (default 8). */
   readonly shortPoints?: number;
@@ -153,10 +155,16 @@ export class ExcessCalibrator {
   private readonly minHistory: number;
   private readonly tau: number;
 
-  constructor(options: ExcessCalibratorOptions = {}) {
-    this.ring = new Float64Array(options.historyPoints ?? 30);
+  constructor(options: ExcessCalibratorOptions = {}, arena?: StateArena) {
+    const points = options.historyPoints ?? 30;
+    this.ring = arena ? arena.f64(points) : new Float64Array(points);
     this.minHistory = options.minHistory ?? 10;
     this.tau = options.tau ?? 1;
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these options. */
+  static reserve(layout: StateLayout, options: ExcessCalibratorOptions = {}): StateLayout {
+    return layout.f64(options.historyPoints ?? 30);
   }
 
   /** Bytes of the raw-score ring. */

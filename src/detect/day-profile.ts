@@ -13,6 +13,8 @@
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
  */
+import type { StateArena, StateLayout } from './state-arena.js';
+
 export const DAY_MS = 86_400_000;
 
 export class DayProfile {
@@ -29,9 +31,15 @@ export class DayProfile {
     readonly bins = 24,
     readonly days = 3,
     readonly periodMs = DAY_MS,
+    arena?: StateArena,
   ) {
-    this.means = new Float32Array(bins * days).fill(Number.NaN);
-    this.dayOf = new Int32Array(days).fill(-1);
+    this.means = (arena ? arena.f32(bins * days) : new Float32Array(bins * days)).fill(Number.NaN);
+    this.dayOf = (arena ? arena.i32(days) : new Int32Array(days)).fill(-1);
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these arguments (same order). */
+  static reserve(layout: StateLayout, bins = 24, days = 3): StateLayout {
+    return layout.f32(bins * days).i32(days);
   }
 
   /** Bytes of typed-array state (for memory reports). */

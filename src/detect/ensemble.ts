@@ -4,6 +4,7 @@ import { DAY_MS, DayProfile } from './day-profile.js';
 import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, ROBUST_POINTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
+import { StateArena, StateLayout } from './state-arena.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
 export const ENSEMBLE_REVISION = 'ensemble-8';
@@ -92,7 +93,8 @@ export const FLOOR_POINTS = 30;
 /**
  * Per-series online state, fixed size: for the "model" component three interval summaries (values,
  * model residuals, seasonal differences) and one calibration ring; one calibration ring per other
- * enabled component.
+ * enabled component. All their typed arrays are views on one ArrayBuffer (state-arena.ts): a buffer
+ * each cost ~1.9 KB more RSS a series.
  * Disabled components keep no state.
  */
 export class SeriesState {
@@ -123,16 +125,24 @@ export class SeriesState {
     learnDelayPoints = LEARN_DELAY_POINTS,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
-    this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibrator(cal) : null));
-    const model = components.includes('model');
-    this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints) : null;
-    this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints) : null;
+    const enabled = COMPONENTS.map((c) => components.includes(c));
+    const model = enabled[0]!;
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
-    this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY) : null;
-    this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS) : null;
+    const arena = new StateArena(stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints).bytes);
+    // the calibrators' float64 rings first: the float32 arrays after them then need no alignment padding
+    this.calibrators = enabled.map((on) => (on ? new ExcessCalibrator(cal, arena) : null));
+    this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
+    this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
+    this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY, 0, arena) : null;
+    this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS, arena) : null;
+    if (arena.used !== arena.size) throw new Error(`SeriesState: layout of ${arena.size} bytes, ${arena.used} allocated`);
   }
 
-  /** Bytes of typed-array state held (for memory reports; object headers not included). */
+  /**
+   * Bytes of typed-array state held (for memory reports; object headers not included), counted as before
+   * the arena: the arrays plus the components' scalar fields, so more than the arena's size (the arrays
+   * alone, which the allocation order packs without padding).
+   */
   get bytes(): number {
     let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0) + (this.seasonDiffs?.bytes ?? 0);
     if (this.profile) b += this.profile.bytes + 24; // + the paired value variance
@@ -205,6 +215,28 @@ export class SeriesState {
     }
     return Number.isNaN(residual) ? v : v + (1 - strength) * this.residuals!.update(residual, floor);
   }
+}
+
+/** The arena space SeriesState's constructor takes for these components, in its allocation order. */
+function stateLayout(
+  enabled: readonly boolean[],
+  cal: ExcessCalibratorOptions,
+  model: boolean,
+  seasonal: boolean,
+  noveltyCapacity: number,
+  learnDelayPoints: number,
+): StateLayout {
+  const layout = new StateLayout();
+  for (const on of enabled) if (on) ExcessCalibrator.reserve(layout, cal);
+  if (model) {
+    IntervalNovelty.reserve(layout, noveltyCapacity, learnDelayPoints); // values
+    IntervalNovelty.reserve(layout, noveltyCapacity, learnDelayPoints); // residuals
+  }
+  if (seasonal) {
+    IntervalNovelty.reserve(layout, SEASON_NOVELTY_CAPACITY, 0);
+    DayProfile.reserve(layout, DAY_PROFILE_BINS, DAY_PROFILE_DAYS);
+  }
+  return layout;
 }
 
 /**

@@ -18,6 +18,8 @@
  * so the per-series state has room for the day profile (day-profile.ts).
  * State: 8·capacity + 8·delayPoints + 40 bytes.
  */
+import type { StateArena, StateLayout } from './state-arena.js';
+
 /**
  * With delayPoints > 0, values are still learned at once until this many are known: a young series has
  * too few values to spare any (learned 4 late from the first point, points 10–19 of a noisy series fired
@@ -49,10 +51,16 @@ export class IntervalNovelty {
   constructor(
     readonly capacity = 16,
     readonly delayPoints = 0,
+    arena?: StateArena,
   ) {
-    this.lo = new Float32Array(capacity + 1);
-    this.hi = new Float32Array(capacity + 1);
-    this.pending = new Float64Array(delayPoints);
+    this.lo = arena ? arena.f32(capacity + 1) : new Float32Array(capacity + 1);
+    this.hi = arena ? arena.f32(capacity + 1) : new Float32Array(capacity + 1);
+    this.pending = arena ? arena.f64(delayPoints) : new Float64Array(delayPoints);
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these arguments (same order). */
+  static reserve(layout: StateLayout, capacity = 16, delayPoints = 0): StateLayout {
+    return layout.f32(capacity + 1).f32(capacity + 1).f64(delayPoints);
   }
 
   /** Values seen so far. */
