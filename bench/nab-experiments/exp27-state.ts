@@ -4,7 +4,8 @@
  * not by how it suits one set of weights. Raw features are computed once per seed and file; a variant
  * replays only SeriesState.
  *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp27-state.ts "base;delay=8;sw=0.75;hist=20"
- * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau.
+ * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau,
+ * nearest=1 (the residual is the smaller of x − forecast and x − previous value).
  * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before).
  * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
  * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
@@ -62,7 +63,15 @@ function scoreAll(seed: string, k: Knobs): Map<string, Float64Array> {
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
     const st = new SeriesState(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS);
-    const raw = raws.get(seed)!.get(f.key)!;
+    let raw = raws.get(seed)!.get(f.key)!;
+    if (k.nearest) {
+      // residual = the smaller-magnitude of (x − model forecast) and (x − previous value)
+      raw = raw.slice();
+      for (let i = 1; i < f.values.length; i++) {
+        const r = raw[i * RAW_STRIDE]!, p = f.values[i]! - f.values[i - 1]!;
+        if (Number.isFinite(r) && Math.abs(p) * k.nearest < Math.abs(r)) raw[i * RAW_STRIDE] = p * k.nearest;
+      }
+    }
     const out = new Float64Array(f.values.length);
     const res = { score: 0, component: '' };
     for (let i = 0; i < f.values.length; i++) {
