@@ -6,18 +6,12 @@
  */
 import { SeriesState } from '../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../src/detect/features.js';
+import { collectedMemoryUsage } from './lib/memory-usage.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const points = Number(process.argv[3] ?? 64);
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
 
-function usage() {
-  gc!();
-  gc!();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, external: m.external, rss: m.rss }; // external includes arrayBuffers
-}
+const usage = collectedMemoryUsage;
 
 /** One shared raw batch: a noisy daily sine (value) and its noise (residual), deterministic. */
 function rawBatch(): Float64Array {

@@ -16,19 +16,13 @@ import type { Labels } from '../../src/domain/types.js';
 import { seriesKey } from '../../src/domain/labels.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createTestMetrics } from '../../src/telemetry/metrics.js';
+import { collectedMemoryUsage } from '../lib/memory-usage.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const points = Number(process.argv[3] ?? 1);
 const valuesKind = process.argv[4] ?? 'int';
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
 
-function usage() {
-  gc!();
-  gc!();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, external: m.external, rss: m.rss }; // external includes arrayBuffers
-}
+const usage = collectedMemoryUsage;
 
 const before = usage();
 const start = process.hrtime.bigint();
