@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startK8sApiServer, type K8sApiServer } from '../../src/sandbox/k8s-api-server.js';
+import { faultMatches } from '../../src/sandbox/k8s/faults.js';
 import type { Daemon } from '../../src/daemon.js';
 import { dropSchema, postgresAvailable, tempDir, TEST_DATABASE_URL, uniqueName } from '../support/env.js';
 import { chaosDaemon, CuttableProxy, figure, freePort, hpaWrites, liveRule, PrivateRedis, ready, seedHpa, sendSpike, sleep, until } from './helpers.js';
@@ -113,11 +114,16 @@ describe.skipIf(!pgUp)('chaos: PostgreSQL unavailable for a while (TCP proxy cut
   it('cut while a job is mid-action: it finishes once after the restore, the chain verifies', async () => {
     const d = daemon!;
     seedHpa(k8s, 'pg-victim');
-    k8s.delayNext({ method: 'PATCH', resource: 'horizontalpodautoscalers', name: 'pg-victim', dryRun: false }, 1500, 1);
+    // cut once the PATCH is in flight (held 1.5 s by the API server), not merely once the decision says
+    // 'executing': on a loaded machine the cut then sometimes landed before the PATCH was sent, the
+    // side-effect mark was already durable, and the worker rightly held the decision as in doubt
+    let patchInFlight = false;
+    const victimPatch = { method: 'PATCH', resource: 'horizontalpodautoscalers', name: 'pg-victim', dryRun: false } as const;
+    k8s.delayNext((info) => faultMatches(victimPatch, info) && (patchInFlight = true), 1500, 1);
     expect(await sendSpike(d.url, 'pg-victim')).toBe(204);
     await d.runCycle();
     const id = (await decisionFor(d, 'pg-victim'))!;
-    await until('executing', async () => (await d.decisions.get(id))?.status === 'executing', 10_000, 20);
+    await until('PATCH in flight', () => patchInFlight, 10_000, 20);
     proxy.cut();
     const cutAt = Date.now();
     await until('readiness reports the database down', async () => !(await ready(d.url)), 15_000, 100);
@@ -127,7 +133,7 @@ describe.skipIf(!pgUp)('chaos: PostgreSQL unavailable for a while (TCP proxy cut
     const restoredAt = Date.now();
     const readyMs = await until('ready again', () => ready(d.url), 30_000, 100);
     const doneMs = await until('victim final', async () => DONE.has((await d.decisions.get(id))?.status ?? ''), 40_000, 100);
-    expect(hpaWrites(k8s, 'pg-victim')).toBe(1);
+    expect(hpaWrites(k8s, 'pg-victim'), `final status ${(await d.decisions.get(id))?.status}`).toBe(1);
     const recs = await d.audit.list({ decisionId: id, limit: 100 });
     expect(recs.filter((r) => r.kind === 'action.executed').length).toBeLessThanOrEqual(1);
     figure('postgres-cut-mid-job', { outageMs: restoredAt - cutAt, notReadyDetectedMs: notReadyMs, readyAfterRestoreMs: readyMs, victimFinalAfterRestoreMs: doneMs, victimStatus: (await d.decisions.get(id))?.status, writes: hpaWrites(k8s, 'pg-victim'), trail: recs.map((r) => r.kind) });

@@ -103,7 +103,10 @@ describe.skipIf(!available)('real Prometheus 2.42: remote_write and query API de
 
     // Each replica's remote_write queue flushes on its own schedule: wait until both have received theirs.
     const gaugeCount = (): number => [...r0.store.all(), ...r1.store.all()].filter((v) => v.key.startsWith('aiopsd_test_gauge{')).length;
-    await waitFor(() => r0.store.size > 0 && r1.store.size > 0 && gaugeCount() > 15, 40_000, 'series on both replicas');
+    await waitFor(() => r0.store.size > 0 && r1.store.size > 0 && gaugeCount() > 15, 40_000, 'series on both replicas').catch((err: Error) => {
+      // say which replica is short, so a rare failure on a loaded machine can be told from a sharding bug
+      throw new Error(`${err.message}; replicas hold ${r0.store.size}/${r1.store.size} series, ${gaugeCount()} gauges; scrapes ${scrapes}; prometheus: ${promLog}`);
+    });
 
     // Sharding: the 21 gauge series (+ up, scrape_* series) are split, none on both replicas.
     const keys0 = new Set([...r0.store.all()].map((v) => v.key));
