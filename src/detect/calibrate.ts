@@ -10,7 +10,7 @@
  * so p = 0.5 when Q = 1e-5 and p = 1 when Q ≤ 1e-10. The statistics are updated after the current
  * row is scored (causal: row i's probability depends on rows ≤ i only).
  */
-import type { StateArena, StateLayout } from './state-arena.js';
+import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './state-arena.js';
 
 export interface CalibratorOptions {
   /** Rows over which the raw score is averaged before it is compared (default 8). */
@@ -129,6 +129,9 @@ export class Calibrator {
   }
 }
 
+/** Default ExcessCalibratorOptions.historyPoints. */
+const EXCESS_HISTORY_POINTS = 30;
+
 export interface ExcessCalibratorOptions {
   /** Rows of raw-score history the newest raw score must exceed (default 30). */
   readonly historyPoints?: number;
@@ -155,16 +158,15 @@ export class ExcessCalibrator {
   private readonly minHistory: number;
   private readonly tau: number;
 
-  constructor(options: ExcessCalibratorOptions = {}, arena?: StateArena) {
-    const points = options.historyPoints ?? 30;
-    this.ring = arena ? arena.f64(points) : new Float64Array(points);
+  constructor(options: ExcessCalibratorOptions = {}, alloc: TypedArrayAllocator = HEAP_ALLOCATOR) {
+    this.ring = alloc.f64(options.historyPoints ?? EXCESS_HISTORY_POINTS);
     this.minHistory = options.minHistory ?? 10;
     this.tau = options.tau ?? 1;
   }
 
   /** Records on `layout` the arena space the constructor takes with these options. */
   static reserve(layout: StateLayout, options: ExcessCalibratorOptions = {}): StateLayout {
-    return layout.f64(options.historyPoints ?? 30);
+    return layout.f64(options.historyPoints ?? EXCESS_HISTORY_POINTS);
   }
 
   /** Bytes of the raw-score ring. */

@@ -13,7 +13,7 @@
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
  */
-import type { StateArena, StateLayout } from './state-arena.js';
+import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './state-arena.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -31,10 +31,10 @@ export class DayProfile {
     readonly bins = 24,
     readonly days = 3,
     readonly periodMs = DAY_MS,
-    arena?: StateArena,
+    alloc: TypedArrayAllocator = HEAP_ALLOCATOR,
   ) {
-    this.means = (arena ? arena.f32(bins * days) : new Float32Array(bins * days)).fill(Number.NaN);
-    this.dayOf = (arena ? arena.i32(days) : new Int32Array(days)).fill(-1);
+    this.means = alloc.f32(bins * days).fill(Number.NaN);
+    this.dayOf = alloc.i32(days).fill(-1);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments (same order). */

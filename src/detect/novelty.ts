@@ -18,7 +18,7 @@
  * so the per-series state has room for the day profile (day-profile.ts).
  * State: 8·capacity + 8·delayPoints + 40 bytes.
  */
-import type { StateArena, StateLayout } from './state-arena.js';
+import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './state-arena.js';
 
 /**
  * With delayPoints > 0, values are still learned at once until this many are known: a young series has
@@ -51,11 +51,11 @@ export class IntervalNovelty {
   constructor(
     readonly capacity = 16,
     readonly delayPoints = 0,
-    arena?: StateArena,
+    alloc: TypedArrayAllocator = HEAP_ALLOCATOR,
   ) {
-    this.lo = arena ? arena.f32(capacity + 1) : new Float32Array(capacity + 1);
-    this.hi = arena ? arena.f32(capacity + 1) : new Float32Array(capacity + 1);
-    this.pending = arena ? arena.f64(delayPoints) : new Float64Array(delayPoints);
+    this.lo = alloc.f32(capacity + 1);
+    this.hi = alloc.f32(capacity + 1);
+    this.pending = alloc.f64(delayPoints);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments (same order). */

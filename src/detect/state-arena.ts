@@ -44,8 +44,22 @@ export class StateLayout {
   }
 }
 
+/** Where a state component gets its typed arrays: the heap (one buffer each) or a StateArena. */
+export interface TypedArrayAllocator {
+  f32(n: number): Float32Array;
+  f64(n: number): Float64Array;
+  i32(n: number): Int32Array;
+}
+
+/** A buffer of its own for every array: components built alone (tests, tools). */
+export const HEAP_ALLOCATOR: TypedArrayAllocator = {
+  f32: (n) => new Float32Array(n),
+  f64: (n) => new Float64Array(n),
+  i32: (n) => new Int32Array(n),
+};
+
 /** One ArrayBuffer handing out typed-array views in sequence, each aligned to its element size. */
-export class StateArena {
+export class StateArena implements TypedArrayAllocator {
   private readonly buffer: ArrayBuffer;
   private offset = 0;
 
