@@ -16,7 +16,7 @@ import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, 
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
-import { diagnose, evaluate, loadCorpus } from './harness.js';
+import { diagnose, evaluate, fileOutcome, loadCorpus, standardThreshold } from './harness.js';
 
 await initBackend('wasm');
 const options = ensembleOptions(loadConfig({ env: {} }).detect);
@@ -92,25 +92,18 @@ for (const v of (process.argv[2] ?? 'base').split(';')) {
   console.log(`${v.padEnd(28)} mean std ${mean(cols[0]!).toFixed(2)} lowFP ${mean(cols[1]!).toFixed(2)} lowFN ${mean(cols[2]!).toFixed(2)} | std by seed ${fmt(cols[0]!)} | lowFP ${fmt(cols[1]!)}`);
 }
 if (process.env.WIN) {
-  const { scoreAllProfiles } = await import('../../src/detect/nab/scorer.js');
   const hits = new Map<string, string>();
   const fps = new Map<string, number[]>();
   for (const s of seeds) {
     const m = scoreAll(s, {});
-    const files = new Map(corpus.map((f) => [f.key, { scores: m.get(f.key)!, windows: f.windows, rows: f.values.length }]));
-    const t = scoreAllProfiles({ files }).standard.threshold;
+    const t = standardThreshold(corpus, m);
     for (const f of corpus) {
-      const sc = m.get(f.key)!;
-      const prob = Math.min(Math.floor(0.15 * f.values.length), 750);
+      const { firstHits, fpRows } = fileOutcome(f, m.get(f.key)!, t);
       f.windows.forEach(([L, R], w) => {
-        let hit = false;
-        for (let i = Math.max(L, prob); i <= R; i++) if (sc[i]! >= t) { hit = true; break; }
         const key = `${f.key}#${w}[${L}-${R}]`;
-        hits.set(key, (hits.get(key) ?? '') + (hit ? 'x' : '.'));
+        hits.set(key, (hits.get(key) ?? '') + (firstHits[w]! >= 0 ? 'x' : '.'));
       });
-      let fp = 0;
-      for (let i = prob; i < f.values.length; i++) if (sc[i]! >= t && !f.windows.some(([L, R]) => i >= L && i <= R)) fp++;
-      fps.set(f.key, [...(fps.get(f.key) ?? []), fp]);
+      fps.set(f.key, [...(fps.get(f.key) ?? []), fpRows.length]);
     }
   }
   for (const [k, h] of hits) if (h.includes('.')) console.log('WIN', h, k);

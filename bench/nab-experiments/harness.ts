@@ -47,29 +47,32 @@ export function run(corpus: Loaded[], name: string, fn: ScoreFn): Record<string,
   return res;
 }
 
-/** Per-file diagnostics at the standard profile's best threshold: tp/fn windows, fp rows, first detection lag. */
-export function diagnose(corpus: Loaded[], scores: Map<string, Float64Array>, threshold?: number): void {
+/** The standard profile's best threshold for these scores. */
+export function standardThreshold(corpus: Loaded[], scores: Map<string, Float64Array>): number {
   const files = new Map<string, NabFileInput>();
   for (const f of corpus) files.set(f.key, { scores: scores.get(f.key)!, windows: f.windows, rows: f.values.length });
-  const t = threshold ?? scoreAllProfiles({ files }).standard.threshold;
+  return scoreAllProfiles({ files }).standard.threshold;
+}
+
+/** One file at threshold t, after the probationary period: each window's first detection row (−1 = missed) and the false rows. */
+export function fileOutcome(f: Loaded, s: Float64Array, t: number): { firstHits: number[]; fpRows: number[] } {
+  const prob = Math.min(Math.floor(0.15 * f.values.length), 750);
+  const firstHits = f.windows.map(([L, R]) => {
+    for (let i = Math.max(L, prob); i <= R; i++) if (s[i]! >= t) return i;
+    return -1;
+  });
+  const fpRows: number[] = [];
+  for (let i = prob; i < f.values.length; i++) if (s[i]! >= t && !f.windows.some(([L, R]) => i >= L && i <= R)) fpRows.push(i);
+  return { firstHits, fpRows };
+}
+
+/** Per-file diagnostics at the standard profile's best threshold: tp/fn windows, fp rows, first detection lag. */
+export function diagnose(corpus: Loaded[], scores: Map<string, Float64Array>, threshold?: number): void {
+  const t = threshold ?? standardThreshold(corpus, scores);
   console.log(`threshold ${t}`);
   for (const f of corpus) {
-    const s = scores.get(f.key)!;
-    const prob = Math.min(Math.floor(0.15 * f.values.length), 750);
-    const det: string[] = [];
-    for (const [L, R] of f.windows) {
-      let hit = -1;
-      for (let i = Math.max(L, prob); i <= R; i++) if (s[i]! >= t) { hit = i; break; }
-      det.push(hit < 0 ? `MISS[${L}-${R}]` : `${((hit - L) / (R - L + 1)).toFixed(2)}`);
-    }
-    let fp = 0;
-    const fpRows: number[] = [];
-    for (let i = prob; i < f.values.length; i++) {
-      if (s[i]! < t) continue;
-      if (f.windows.some(([L, R]) => i >= L && i <= R)) continue;
-      fp++;
-      if (fpRows.length < 6) fpRows.push(i);
-    }
-    console.log(`${f.key.padEnd(55)} n ${f.values.length} win ${det.join(' ')}  fp ${fp} ${fpRows.join(',')}`);
+    const { firstHits, fpRows } = fileOutcome(f, scores.get(f.key)!, t);
+    const det = f.windows.map(([L, R], w) => (firstHits[w]! < 0 ? `MISS[${L}-${R}]` : `${((firstHits[w]! - L) / (R - L + 1)).toFixed(2)}`));
+    console.log(`${f.key.padEnd(55)} n ${f.values.length} win ${det.join(' ')}  fp ${fpRows.length} ${fpRows.slice(0, 6).join(',')}`);
   }
 }
