@@ -1,7 +1,7 @@
 /**
  * Experiment 28: how much of the ensemble-8 NAB score is the forecaster's training seed, and do other
  * forecaster shapes score better on average over seeds (not on one lucky seed)? Trains each variant
- * (`s<seed>i<inputPoints>e<epochs>n<samples>y<synthetic>`) into /tmp/e28 and scores the default detector
+ * (`s<seed>i<inputPoints>e<epochs>n<samples>y<synthetic>h<units.units>`, h0 = linear) into /tmp/e28 and scores the default detector
  * with it. VARIANTS=s42,s1 npx tsx bench/nab-experiments/exp28-seeds.ts
  */
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ for (const v of variants) {
   const t = await trainForecaster({
     data: join(NAB_DIR, 'data'), out, seed: num(v, 's', 42), epochs: num(v, 'e', 6), samples: num(v, 'n', 60000),
     inputPoints: num(v, 'i', 32), synthetic: num(v, 'y', 40), backend: 'wasm',
+    ...(/h[\d.]*/.test(v) ? { hiddenUnits: (/h([\d.]*)/.exec(v)![1] ?? '').split('.').filter(Boolean).map(Number).filter((u) => u > 0) } : {}),
   });
   const fc = await loadForecaster(out);
   const r = await runNabBench({ dataDir: join(NAB_DIR, 'data'), labelsFile: join(NAB_DIR, 'labels', 'combined_windows.json'), windowPoints: 240, detector: new EnsembleDetector(fc, options) });

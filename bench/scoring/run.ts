@@ -3,7 +3,8 @@
  *  - pool.windowsPerSec: windows/s through the worker pool (one worker per core), median of runs;
  *  - pool.p99BatchMs: p99 latency of one batch through the pool;
  *  - modelOnly: forecaster-only windows/s in-process for WASM and CPU backends and their ratio.
- * Usage: npx tsx bench/scoring/run.ts [--windows 240] [--batch 2048] [--runs 3]
+ * Usage: npx tsx bench/scoring/run.ts [--windows 240] [--batch 2048] [--runs 3] [--model DIR]
+ * (--model: another forecaster directory, e.g. to compare two shapes in one sitting; default models/default)
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +17,8 @@ const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
+const modelArg = process.argv.indexOf('--model');
+const modelDir = modelArg > 0 ? process.argv[modelArg + 1]! : defaultModelDir();
 const windowPoints = arg('windows', 240);
 const batch = arg('batch', 2048);
 const runs = arg('runs', 3);
@@ -30,7 +33,7 @@ function makeWindows(n: number): Float64Array[] {
 
 const windows = makeWindows(batch);
 const workers = availableParallelism();
-const pool = new ScoringPool({ modelDir: defaultModelDir(), backend: 'auto', options: { windowPoints, computeComponents: ['model'] }, workers, timeoutMs: 60_000 });
+const pool = new ScoringPool({ modelDir, backend: 'auto', options: { windowPoints, computeComponents: ['model'] }, workers, timeoutMs: 60_000 });
 await pool.ready();
 await pool.raw(windows); // warm-up
 const rates: number[] = [];
@@ -49,10 +52,12 @@ for (let r = 0; r < runs; r++) {
 const poolBackend = pool.backend;
 await pool.close();
 
+let modelVersion = '';
 async function modelRate(backend: 'wasm' | 'cpu'): Promise<number> {
   const got = await initBackend(backend);
   if (got !== backend) throw new Error(`backend ${backend} unavailable`);
-  const f = await loadForecaster(defaultModelDir());
+  const f = await loadForecaster(modelDir);
+  modelVersion = f.meta.version;
   f.forecast(windows);
   const rs: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -68,6 +73,7 @@ const cpu = await modelRate('cpu');
 process.stdout.write(
   JSON.stringify(
     {
+      model: modelVersion,
       windowPoints,
       batch,
       runs,

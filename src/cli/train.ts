@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { initBackend, type BackendPreference } from '../detect/backend.js';
-import { buildForecaster, fileSaveHandler, MODEL_FORMAT, type ForecasterMeta } from '../detect/model.js';
+import { buildForecaster, DEFAULT_HIDDEN_UNITS, fileSaveHandler, MODEL_FORMAT, type ForecasterMeta } from '../detect/model.js';
 import { fitForecaster, sampleTrainingWindows, trainingPairs } from '../detect/training.js';
 import { listNabFiles } from '../detect/nab/layout.js';
 import { readNabCsv } from '../detect/nab/csv.js';
@@ -19,6 +19,8 @@ export interface TrainOptions {
   readonly samples: number;
   readonly inputPoints: number;
   readonly synthetic: number;
+  /** Hidden layer widths (default DEFAULT_HIDDEN_UNITS, [32]); [] = linear. */
+  readonly hiddenUnits?: readonly number[];
   readonly backend: BackendPreference;
   readonly onProgress?: (done: number, total: number, loss: number) => void;
 }
@@ -68,7 +70,8 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
   // Sample windows uniformly over series, then uniformly within the series.
   const { windows, targets } = sampleTrainingWindows(usable, L, opts.samples, rand);
   const pairs = trainingPairs(windows, targets, L);
-  const model = buildForecaster(L, opts.seed);
+  const hidden = opts.hiddenUnits ?? DEFAULT_HIDDEN_UNITS;
+  const model = buildForecaster(L, opts.seed, hidden);
   const total = Math.ceil(windows.length / TRAIN_BATCH_SIZE) * opts.epochs;
   let done = 0;
   const lastLoss = await fitForecaster(model, pairs, {
@@ -77,7 +80,7 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
     batchSize: TRAIN_BATCH_SIZE,
     onBatchEnd: (loss) => opts.onProgress?.(++done, total, loss),
   });
-  const version = `mlp${L}-s${opts.seed}-e${opts.epochs}-n${opts.samples}`;
+  const version = forecasterVersion(L, hidden, opts);
   const meta: ForecasterMeta = { format: MODEL_FORMAT, inputPoints: L, version };
   await model.save(fileSaveHandler(opts.out, meta));
   model.dispose();
@@ -93,19 +96,46 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
   return result;
 }
 
+/**
+ * `mlp<input points>-h<widths>-s<seed>-e<epochs>-n<samples>`, e.g. mlp32-h32-s42-e6-n60000 (h0 = linear).
+ * Models trained before the shape was a flag were [32, 16] and are named without the h part.
+ */
+export function forecasterVersion(inputPoints: number, hidden: readonly number[], opts: Pick<TrainOptions, 'seed' | 'epochs' | 'samples'>): string {
+  const shape = hidden.length === 0 ? '0' : hidden.join('x');
+  return `mlp${inputPoints}-h${shape}-s${opts.seed}-e${opts.epochs}-n${opts.samples}`;
+}
+
+function architecture(hidden: readonly number[]): string {
+  return [...hidden.map((u) => `dense ${u} relu`), 'dense 1'].join(' → ');
+}
+
 function modelCard(opts: TrainOptions, r: TrainResult): string {
   return `# Model card: ${r.version}
 
 - Architecture: MLP forecaster, input ${opts.inputPoints} points (each window normalised by its median and IQR),
-  dense 32 relu → dense 16 relu → dense 1 (the next point, normalised). Huber loss, Adam 1e-3, batch 256.
+  ${architecture(opts.hiddenUnits ?? DEFAULT_HIDDEN_UNITS)} (the next point, normalised). Huber loss, Adam 1e-3, batch 256.
 - Training data: every CSV under \`${opts.data}\` (${r.series - opts.synthetic} series) plus ${opts.synthetic} seeded
   synthetic series (level, seasonality, trend, AR noise, steps); ${r.samples} windows sampled with seed ${opts.seed}.
   Labels are never used: the model only learns to forecast the next point.
 - Epochs: ${opts.epochs}; final training loss ${r.finalLoss.toFixed(5)}; backend ${r.backend}; ${r.seconds.toFixed(1)} s.
-- Reproduce: \`aiopsd train --data ${opts.data} --out ${opts.out} --seed ${opts.seed} --epochs ${opts.epochs} --samples ${opts.samples} --synthetic ${opts.synthetic}\`
+- Reproduce: \`aiopsd train --data ${opts.data} --out ${opts.out} --seed ${opts.seed} --epochs ${opts.epochs} --samples ${opts.samples} --synthetic ${opts.synthetic} --hidden ${(opts.hiddenUnits ?? DEFAULT_HIDDEN_UNITS).join(',') || '0'}\`
 - Use: the forecast error, in units of the window's spread, is one raw score of the "ensemble" detector;
   see models/MODEL_CARD.md for NAB scores and throughput of the shipped default.
 `;
+}
+
+/** `--hidden 32,16`: hidden layer widths, comma-separated; `0` = no hidden layer (a linear model). */
+export function parseHiddenUnits(raw: string): number[] {
+  const text = raw.trim();
+  if (text === '0') return [];
+  const parts = text.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || !Number.isSafeInteger(n) || n < 1 || n > 4096) {
+      throw new InvalidArgumentError(`expected comma-separated layer widths 1..4096 (or 0 for a linear model), got "${raw}"`);
+    }
+  }
+  return parts.map(Number);
 }
 
 function intArg(min: number): (raw: string) => number {
@@ -128,8 +158,9 @@ export function registerTrain(program: Command): Command {
     .option('--samples <n>', 'training windows sampled', intArg(256), 60_000)
     .option('--synthetic <n>', 'synthetic series added to the data', intArg(0), 40)
     .option('--input-points <n>', 'points of history the model reads', intArg(4), 32)
+    .option('--hidden <widths>', 'hidden dense relu layer widths, comma-separated (0 = linear)', parseHiddenUnits, [...DEFAULT_HIDDEN_UNITS])
     .option('--backend <name>', 'auto | wasm | cpu | tensorflow', 'auto')
-    .action(async (flags: { data: string; out: string; seed: number; epochs: number; samples: number; synthetic: number; inputPoints: number; backend: string }) => {
+    .action(async (flags: { data: string; out: string; seed: number; epochs: number; samples: number; synthetic: number; inputPoints: number; hidden: number[]; backend: string }) => {
       if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(flags.backend)) throw new InvalidArgumentError(`unknown backend ${flags.backend}`);
       const bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: 'train [{bar}] {percentage}% | {value}/{total} batches | loss {loss} | ETA {eta_formatted}', hideCursor: true },
@@ -139,6 +170,7 @@ export function registerTrain(program: Command): Command {
       try {
         const result = await trainForecaster({
           ...flags,
+          hiddenUnits: flags.hidden,
           backend: flags.backend as BackendPreference,
           onProgress: (done, total, loss) => {
             if (!started) {

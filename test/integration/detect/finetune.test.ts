@@ -23,7 +23,7 @@ import { createTestMetrics, type Metrics } from '../../../src/telemetry/metrics.
 const STEP_MS = 10_000;
 const WINDOW = 240;
 const ensembleOptions = { windowPoints: WINDOW };
-const BASE = 'mlp32-s42-e6-n60000';
+const BASE = 'mlp32-h32-s42-e6-n60000';
 
 /** Sixteen series of `shape(i, series, rand)`, `points` each, appended to a fresh store. */
 function storeOf(metrics: Metrics, clock: ManualClock, points: number, shape: (i: number, s: number, rand: () => number) => number): { store: SeriesStore; more: (n: number) => void } {
