@@ -10,7 +10,7 @@
  * so p = 0.5 when Q = 1e-5 and p = 1 when Q ≤ 1e-10. The statistics are updated after the current
  * row is scored (causal: row i's probability depends on rows ≤ i only).
  */
-import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './state-arena.js';
+import { StateArena, type StateLayout } from './state-arena.js';
 
 export interface CalibratorOptions {
   /** Rows over which the raw score is averaged before it is compared (default 8). */
@@ -152,14 +152,19 @@ export interface ExcessCalibratorOptions {
  * Causal: the newest raw score joins the history after it is scored.
  */
 export class ExcessCalibrator {
-  private readonly ring: Float64Array;
+  /** The arena's float64 array: the ring of the last `length` raw scores at [ring, ring + length). */
+  private readonly f64: Float64Array;
+  private readonly ring: number;
+  private readonly length: number;
   private pos = 0;
   private count = 0;
   private readonly minHistory: number;
   private readonly tau: number;
 
-  constructor(options: ExcessCalibratorOptions = {}, alloc: TypedArrayAllocator = HEAP_ALLOCATOR) {
-    this.ring = alloc.f64(options.historyPoints ?? EXCESS_HISTORY_POINTS);
+  constructor(options: ExcessCalibratorOptions = {}, arena: StateArena = StateArena.of((l) => ExcessCalibrator.reserve(l, options))) {
+    this.length = options.historyPoints ?? EXCESS_HISTORY_POINTS;
+    this.f64 = arena.f64s;
+    this.ring = arena.f64(this.length);
     this.minHistory = options.minHistory ?? 10;
     this.tau = options.tau ?? 1;
   }
@@ -171,7 +176,7 @@ export class ExcessCalibrator {
 
   /** Bytes of the raw-score ring. */
   get bytes(): number {
-    return this.ring.byteLength;
+    return this.length * Float64Array.BYTES_PER_ELEMENT;
   }
 
   update(raw: number): number {
@@ -179,13 +184,14 @@ export class ExcessCalibrator {
     let p = 0;
     if (this.count >= this.minHistory) {
       let mx = 0;
-      for (let j = 0; j < this.count; j++) if (this.ring[j]! > mx) mx = this.ring[j]!;
+      const f = this.f64;
+      for (let j = this.ring; j < this.ring + this.count; j++) if (f[j]! > mx) mx = f[j]!;
       const ex = r - mx;
       p = ex > 0 ? 1 - Math.exp(-ex / this.tau) : 0;
     }
-    this.ring[this.pos] = r;
-    this.pos = (this.pos + 1) % this.ring.length;
-    if (this.count < this.ring.length) this.count++;
+    this.f64[this.ring + this.pos] = r;
+    this.pos = (this.pos + 1) % this.length;
+    if (this.count < this.length) this.count++;
     return p;
   }
 }

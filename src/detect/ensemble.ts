@@ -128,14 +128,13 @@ export class SeriesState {
     const enabled = COMPONENTS.map((c) => components.includes(c));
     const model = enabled[0]!;
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
-    const arena = new StateArena(stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints).bytes);
-    // the calibrators' float64 rings first: the float32 arrays after them then need no alignment padding
+    const arena = new StateArena(stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints));
     this.calibrators = enabled.map((on) => (on ? new ExcessCalibrator(cal, arena) : null));
     this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
     this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
     this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY, 0, arena) : null;
     this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS, arena) : null;
-    if (arena.used !== arena.size) throw new Error(`SeriesState: layout of ${arena.size} bytes, ${arena.used} allocated`);
+    if (!arena.complete) throw new Error(`SeriesState: its layout of ${arena.size} bytes was not all handed out`);
   }
 
   /**

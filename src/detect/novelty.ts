@@ -18,7 +18,7 @@
  * so the per-series state has room for the day profile (day-profile.ts).
  * State: 8·capacity + 8·delayPoints + 40 bytes.
  */
-import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './state-arena.js';
+import { StateArena, type StateLayout } from './state-arena.js';
 
 /**
  * With delayPoints > 0, values are still learned at once until this many are known: a young series has
@@ -29,15 +29,19 @@ import { HEAP_ALLOCATOR, type StateLayout, type TypedArrayAllocator } from './st
 export const DELAY_AFTER_POINTS = 32;
 
 export class IntervalNovelty {
-  private readonly lo: Float32Array;
-  private readonly hi: Float32Array;
+  /** The arena's float32 array: interval lower bounds at [lo, lo + capacity], upper bounds at [hi, …]. */
+  private readonly f32: Float32Array;
+  private readonly lo: number;
+  private readonly hi: number;
+  /** The arena's float64 array: the pending ring at [pending, pending + delayPoints). */
+  private readonly f64: Float64Array;
+  private readonly pending: number;
   private size = 0;
   private n = 0;
   private mean = 0;
   private m2 = 0;
 
-  /** The last `delayPoints` values, scored but not learned yet (a ring; oldest at pendingPos when full). */
-  private readonly pending: Float64Array;
+  /** Of the last `delayPoints` values, scored but not learned yet (a ring; oldest at pendingPos when full). */
   private pendingCount = 0;
   private pendingPos = 0;
 
@@ -51,11 +55,13 @@ export class IntervalNovelty {
   constructor(
     readonly capacity = 16,
     readonly delayPoints = 0,
-    alloc: TypedArrayAllocator = HEAP_ALLOCATOR,
+    arena: StateArena = StateArena.of((l) => IntervalNovelty.reserve(l, capacity, delayPoints)),
   ) {
-    this.lo = alloc.f32(capacity + 1);
-    this.hi = alloc.f32(capacity + 1);
-    this.pending = alloc.f64(delayPoints);
+    this.f32 = arena.f32s;
+    this.f64 = arena.f64s;
+    this.lo = arena.f32(capacity + 1);
+    this.hi = arena.f32(capacity + 1);
+    this.pending = arena.f64(delayPoints);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments (same order). */
@@ -80,7 +86,7 @@ export class IntervalNovelty {
 
   /** Bytes of typed-array state (for memory reports). */
   get bytes(): number {
-    return this.lo.byteLength + this.hi.byteLength + this.pending.byteLength + 4 * 8;
+    return 2 * (this.capacity + 1) * Float32Array.BYTES_PER_ELEMENT + this.delayPoints * Float64Array.BYTES_PER_ELEMENT + 4 * 8;
   }
 
   /**
@@ -99,12 +105,13 @@ export class IntervalNovelty {
       const sd = Math.max(Math.sqrt(this.m2 / this.n) * (1 + 1 / Math.sqrt(2 * this.n)), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
       score = dist / sd;
     }
-    if (this.pending.length === 0 || (this.n < DELAY_AFTER_POINTS && this.pendingCount === 0)) this.learn(x, k, dist);
-    else if (this.pendingCount < this.pending.length) this.pending[this.pendingCount++] = x;
+    const delay = this.delayPoints;
+    if (delay === 0 || (this.n < DELAY_AFTER_POINTS && this.pendingCount === 0)) this.learn(x, k, dist);
+    else if (this.pendingCount < delay) this.f64[this.pending + this.pendingCount++] = x;
     else {
-      const oldest = this.pending[this.pendingPos]!;
-      this.pending[this.pendingPos] = x;
-      this.pendingPos = (this.pendingPos + 1) % this.pending.length;
+      const oldest = this.f64[this.pending + this.pendingPos]!;
+      this.f64[this.pending + this.pendingPos] = x;
+      this.pendingPos = (this.pendingPos + 1) % delay;
       const ko = this.intervalsAtOrBelow(oldest);
       this.learn(oldest, ko, this.distance(oldest, ko));
     }
@@ -113,11 +120,13 @@ export class IntervalNovelty {
 
   /** Number of intervals starting at or below x. */
   private intervalsAtOrBelow(x: number): number {
+    const f = this.f32;
+    const lo = this.lo;
     let k = 0;
     let hiIdx = this.size;
     while (k < hiIdx) {
       const mid = (k + hiIdx) >> 1;
-      if (this.lo[mid]! <= x) k = mid + 1;
+      if (f[lo + mid]! <= x) k = mid + 1;
       else hiIdx = mid;
     }
     return k;
@@ -126,8 +135,8 @@ export class IntervalNovelty {
   /** Distance from x to the nearest covered interval (k = intervalsAtOrBelow(x)); Infinity when none. */
   private distance(x: number, k: number): number {
     let dist = Infinity;
-    if (k > 0) dist = Math.max(0, x - this.hi[k - 1]!);
-    if (k < this.size) dist = Math.min(dist, this.lo[k]! - x);
+    if (k > 0) dist = Math.max(0, x - this.f32[this.hi + k - 1]!);
+    if (k < this.size) dist = Math.min(dist, this.f32[this.lo + k]! - x);
     return dist;
   }
 
@@ -141,24 +150,27 @@ export class IntervalNovelty {
   }
 
   private insert(k: number, x: number): void {
-    this.lo.copyWithin(k + 1, k, this.size);
-    this.hi.copyWithin(k + 1, k, this.size);
-    this.lo[k] = float32AtMost(x);
-    this.hi[k] = float32AtLeast(x);
+    const f = this.f32;
+    const lo = this.lo;
+    const hi = this.hi;
+    f.copyWithin(lo + k + 1, lo + k, lo + this.size);
+    f.copyWithin(hi + k + 1, hi + k, hi + this.size);
+    f[lo + k] = float32AtMost(x);
+    f[hi + k] = float32AtLeast(x);
     this.size++;
     if (this.size <= this.capacity) return;
     let g = 0;
     let best = Infinity;
     for (let j = 0; j + 1 < this.size; j++) {
-      const gap = this.lo[j + 1]! - this.hi[j]!;
+      const gap = f[lo + j + 1]! - f[hi + j]!;
       if (gap < best) {
         best = gap;
         g = j;
       }
     }
-    this.hi[g] = this.hi[g + 1]!;
-    this.lo.copyWithin(g + 1, g + 2, this.size);
-    this.hi.copyWithin(g + 1, g + 2, this.size);
+    f[hi + g] = f[hi + g + 1]!;
+    f.copyWithin(lo + g + 1, lo + g + 2, lo + this.size);
+    f.copyWithin(hi + g + 1, hi + g + 2, hi + this.size);
     this.size--;
   }
 }

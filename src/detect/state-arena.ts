@@ -1,103 +1,102 @@
 /**
- * Small fixed-size typed-array state carved out of ONE ArrayBuffer.
+ * Small fixed-size numeric state carved out of ONE ArrayBuffer, seen through TWO typed arrays.
  *
- * Why: for arrays of a few dozen elements the ArrayBuffer object and its own backing-store allocation
- * cost more than the data. The per-series state (ensemble.ts SeriesState) held twelve such arrays:
- * ~5.4 KB RSS a series, as views on one buffer ~3.5 KB (bench/state-memory.ts, 100 000 series).
- * Usage: record the requests on a StateLayout, allocate `new StateArena(layout.bytes)`, then make the same
- * requests in the same order (views are handed out in sequence and never overlap, so a different order
- * can only leave padding or overflow, which throws).
+ * Why: for arrays of a few dozen elements the typed-array objects cost more than the data. V8 spends
+ * ~96 bytes of heap on every typed-array view. The per-series state (ensemble.ts SeriesState) first held
+ * twelve arrays of their own (~5.4 KB RSS a series), then twelve views on one buffer (~3.5 KB), now
+ * regions of one Float64Array and one Float32Array (~2.6 KB; bench/state-memory.ts, 100 000 series). A component keeps the shared array and
+ * the offset of its region, and indexes `array[offset + i]`.
+ * Usage: record the requests on a StateLayout, build `new StateArena(layout)`, then make the same
+ * requests in the same order; `arena.complete` says every reserved element was handed out.
  */
 
-/** Byte range [start, end) of n elements of `size` bytes placed at or after `offset`, aligned to `size`. */
-function place(offset: number, size: number, n: number): [number, number] {
+function checkCount(n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`state arena: element count must be a non-negative integer, not ${n}`);
-  // an empty view takes no room (and offset 0 is always aligned)
-  if (n === 0) return [0, offset];
-  const start = Math.ceil(offset / size) * size;
-  return [start, start + n * size];
 }
 
-/** Accumulates f32 / f64 / i32 requests into the exact byte size a StateArena needs for them. */
+/** Counts the float64 and float32 elements a StateArena must hold. */
 export class StateLayout {
-  private size = 0;
+  private n64 = 0;
+  private n32 = 0;
 
-  get bytes(): number {
-    return this.size;
+  get f64Count(): number {
+    return this.n64;
   }
 
-  f32(n: number): this {
-    return this.add(Float32Array.BYTES_PER_ELEMENT, n);
+  get f32Count(): number {
+    return this.n32;
+  }
+
+  /** Bytes of the arena's buffer. */
+  get bytes(): number {
+    return this.n64 * Float64Array.BYTES_PER_ELEMENT + this.n32 * Float32Array.BYTES_PER_ELEMENT;
   }
 
   f64(n: number): this {
-    return this.add(Float64Array.BYTES_PER_ELEMENT, n);
+    checkCount(n);
+    this.n64 += n;
+    return this;
   }
 
-  i32(n: number): this {
-    return this.add(Int32Array.BYTES_PER_ELEMENT, n);
-  }
-
-  private add(size: number, n: number): this {
-    this.size = place(this.size, size, n)[1];
+  f32(n: number): this {
+    checkCount(n);
+    this.n32 += n;
     return this;
   }
 }
 
-/** Where a state component gets its typed arrays: the heap (one buffer each) or a StateArena. */
-export interface TypedArrayAllocator {
-  f32(n: number): Float32Array;
-  f64(n: number): Float64Array;
-  i32(n: number): Int32Array;
-}
+/**
+ * One ArrayBuffer: the float64 region first (8-aligned at 0), the float32 region after it (then 4-aligned
+ * by construction, no padding). Hands out regions in sequence as offsets into `f64s` / `f32s`.
+ */
+export class StateArena {
+  readonly f64s: Float64Array;
+  readonly f32s: Float32Array;
+  private next64 = 0;
+  private next32 = 0;
 
-/** A buffer of its own for every array: components built alone (tests, tools). */
-export const HEAP_ALLOCATOR: TypedArrayAllocator = {
-  f32: (n) => new Float32Array(n),
-  f64: (n) => new Float64Array(n),
-  i32: (n) => new Int32Array(n),
-};
-
-/** One ArrayBuffer handing out typed-array views in sequence, each aligned to its element size. */
-export class StateArena implements TypedArrayAllocator {
-  private readonly buffer: ArrayBuffer;
-  private offset = 0;
-
-  constructor(bytes: number) {
-    this.buffer = new ArrayBuffer(bytes);
+  constructor(layout: StateLayout) {
+    const buffer = new ArrayBuffer(layout.bytes);
+    this.f64s = new Float64Array(buffer, 0, layout.f64Count);
+    this.f32s = new Float32Array(buffer, layout.f64Count * Float64Array.BYTES_PER_ELEMENT, layout.f32Count);
   }
 
-  /** Bytes of the arena. */
+  /** An arena holding exactly what `reserve` records: a component built on its own (tests, tools). */
+  static of(reserve: (layout: StateLayout) => unknown): StateArena {
+    const layout = new StateLayout();
+    reserve(layout);
+    return new StateArena(layout);
+  }
+
+  /** Bytes of the buffer. */
   get size(): number {
-    return this.buffer.byteLength;
+    return this.f64s.byteLength + this.f32s.byteLength;
   }
 
-  /** Bytes handed out so far, alignment padding included. */
-  get used(): number {
-    return this.offset;
+  /** True once every reserved element has been handed out. */
+  get complete(): boolean {
+    return this.next64 === this.f64s.length && this.next32 === this.f32s.length;
   }
 
-  f32(n: number): Float32Array {
-    const start = this.take(Float32Array.BYTES_PER_ELEMENT, n);
-    return new Float32Array(this.buffer, start, n);
+  /** Offset in `f64s` of the next n float64 elements. */
+  f64(n: number): number {
+    const at = this.take(n, this.next64, this.f64s.length, 'float64');
+    this.next64 += n;
+    return at;
   }
 
-  f64(n: number): Float64Array {
-    const start = this.take(Float64Array.BYTES_PER_ELEMENT, n);
-    return new Float64Array(this.buffer, start, n);
+  /** Offset in `f32s` of the next n float32 elements. */
+  f32(n: number): number {
+    const at = this.take(n, this.next32, this.f32s.length, 'float32');
+    this.next32 += n;
+    return at;
   }
 
-  i32(n: number): Int32Array {
-    const start = this.take(Int32Array.BYTES_PER_ELEMENT, n);
-    return new Int32Array(this.buffer, start, n);
-  }
-
-  private take(size: number, n: number): number {
-    const [start, end] = place(this.offset, size, n);
-    if (end > this.buffer.byteLength) {
-      throw new Error(`state arena too small: ${n} × ${size} bytes at offset ${start} need ${end} bytes, the arena has ${this.buffer.byteLength}`);
+  private take(n: number, next: number, length: number, kind: string): number {
+    checkCount(n);
+    if (next + n > length) {
+      throw new Error(`state arena too small: ${n} ${kind} elements at ${next} need ${next + n}, the arena has ${length}`);
     }
-    this.offset = end;
-    return start;
+    return next;
   }
 }

@@ -29,8 +29,8 @@ describe('time-of-day profile (ensemble-5)', () => {
     expect(p.difference(11, 2 * DAY_MS + 1)).toBe(1);
   });
 
-  it('holds 300 bytes for 24 slices × 3 days', () => {
-    expect(new DayProfile(24, 3).bytes).toBe(300);
+  it('holds 312 bytes for 24 slices × 3 days (float32 means, float64 day numbers)', () => {
+    expect(new DayProfile(24, 3).bytes).toBe(312);
   });
 });
 

@@ -12,19 +12,22 @@ const RUNS = { seed: 20_240_611, numRuns: 200 };
 const SENTINEL = -7;
 
 /**
- * `make(arena)` in an arena between two sentinel-filled float32 neighbours (so the component starts at
- * an offset that is not 8-aligned); the arena must be used exactly and the neighbours stay untouched.
+ * `make(arena)` in an arena between sentinel-filled neighbours in both regions (so the component's
+ * regions start at non-zero offsets); the arena must be used exactly and the neighbours stay untouched.
  */
 function inArena<T>(reserve: (layout: StateLayout) => void, make: (arena: StateArena) => T): { obj: T; intact: () => boolean } {
-  const layout = new StateLayout().f32(1);
+  const layout = new StateLayout().f64(1).f32(1);
   reserve(layout);
-  layout.f32(1);
-  const arena = new StateArena(layout.bytes);
-  const before = arena.f32(1).fill(SENTINEL);
+  layout.f64(1).f32(1);
+  const arena = new StateArena(layout);
+  const neighbours = [arena.f64(1), arena.f32(1)];
   const obj = make(arena);
-  const after = arena.f32(1).fill(SENTINEL);
-  expect(arena.used).toBe(arena.size);
-  return { obj, intact: () => before[0] === SENTINEL && after[0] === SENTINEL };
+  neighbours.push(arena.f64(1), arena.f32(1));
+  const [b64, b32, a64, a32] = neighbours as [number, number, number, number];
+  for (const i of [b64, a64]) arena.f64s[i] = SENTINEL;
+  for (const i of [b32, a32]) arena.f32s[i] = SENTINEL;
+  expect(arena.complete).toBe(true);
+  return { obj, intact: () => [b64, a64].every((i) => arena.f64s[i] === SENTINEL) && [b32, a32].every((i) => arena.f32s[i] === SENTINEL) };
 }
 
 const value = fc.oneof(
@@ -34,33 +37,35 @@ const value = fc.oneof(
 );
 
 describe('StateArena', () => {
-  it('aligns each view to its element size and hands out disjoint views', () => {
-    const layout = new StateLayout().f32(1).f64(2).i32(3).f64(0).f32(1).f64(1);
-    expect(layout.bytes).toBe(4 + 4 + 16 + 12 + 4 + 8); // 4 bytes of padding before the first f64
-    const arena = new StateArena(layout.bytes);
-    const views = [arena.f32(1), arena.f64(2), arena.i32(3), arena.f64(0), arena.f32(1), arena.f64(1)];
-    expect(views.map((v) => v.byteOffset)).toEqual([0, 8, 24, 0, 36, 40]);
-    expect(arena.used).toBe(arena.size);
-    views.forEach((v, i) => v.fill(i + 1));
-    views.forEach((v, i) => expect([...v].every((x) => x === i + 1)).toBe(true));
+  it('holds a float64 region then a float32 region in one buffer, handed out in sequence', () => {
+    const layout = new StateLayout().f32(1).f64(2).f64(0).f32(3).f64(1);
+    expect([layout.f64Count, layout.f32Count, layout.bytes]).toEqual([3, 4, 3 * 8 + 4 * 4]);
+    const arena = new StateArena(layout);
+    expect(arena.f64s.buffer).toBe(arena.f32s.buffer);
+    expect(arena.f32s.byteOffset).toBe(24); // right after the float64 region: no padding
+    expect(arena.size).toBe(layout.bytes);
+    expect([arena.f32(1), arena.f64(2), arena.f64(0), arena.f32(3), arena.f64(1)]).toEqual([0, 0, 2, 1, 2]);
+    expect(arena.complete).toBe(true);
+    arena.f64s.fill(1.5);
+    expect([...arena.f32s]).toEqual([0, 0, 0, 0]); // the regions do not overlap
   });
 
-  it('an empty view takes no room', () => {
-    const arena = new StateArena(4);
+  it('an empty request takes no room, and complete says when everything was handed out', () => {
+    const arena = new StateArena(new StateLayout().f32(1));
+    expect(arena.complete).toBe(false);
+    expect(arena.f64(0)).toBe(0);
     arena.f32(1);
-    expect(arena.f64(0).length).toBe(0);
-    expect(arena.used).toBe(4);
-    expect(new StateLayout().f32(1).f64(0).bytes).toBe(4);
+    expect(arena.complete).toBe(true);
+    expect(StateArena.of((l) => l.f64(2)).f64s.length).toBe(2);
   });
 
   it('throws a clear error when too small or asked for a bad count', () => {
-    const arena = new StateArena(12);
-    arena.f32(1);
-    expect(() => arena.f64(1)).toThrow(/state arena too small: 1 × 8 bytes at offset 8 need 16 bytes, the arena has 12/);
-    expect(arena.used).toBe(4); // a failed request takes nothing
-    expect(arena.i32(2).length).toBe(2);
+    const arena = new StateArena(new StateLayout().f64(1).f32(1));
+    arena.f64(1);
+    expect(() => arena.f64(1)).toThrow(/state arena too small: 1 float64 elements at 1 need 2, the arena has 1/);
+    expect(arena.f32(1)).toBe(0); // a failed request takes nothing
     expect(() => arena.f32(1)).toThrow(/too small/);
-    expect(() => new StateArena(64).f32(-1)).toThrow(/non-negative integer/);
+    expect(() => StateArena.of((l) => l.f32(1)).f32(-1)).toThrow(/non-negative integer/);
     expect(() => new StateLayout().f64(1.5)).toThrow(/non-negative integer/);
   });
 });
