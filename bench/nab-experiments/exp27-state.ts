@@ -6,7 +6,8 @@
  *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp27-state.ts "base;delay=8;sw=0.75;hist=20"
  * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau,
  * nearest=1 (the residual is the smaller of x − forecast and x − previous value).
- * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before).
+ * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before);
+ * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts).
  * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
  * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
  */
@@ -16,7 +17,7 @@ import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, 
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
-import { diagnose, evaluate, fileOutcome, loadCorpus, standardThreshold } from './harness.js';
+import { diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
 
 await initBackend('wasm');
 const options = ensembleOptions(loadConfig({ env: {} }).detect);
@@ -41,11 +42,15 @@ function naive(kind: string): Forecaster {
     },
   } as unknown as Forecaster;
 }
+const folds = foldsOf(corpus.map((f) => f.key));
 for (const seed of seeds) {
-  const fc = ['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(`/tmp/e28/${seed}`);
-  const det = new EnsembleDetector(fc, options);
+  const cv = seed.endsWith('@cv');
+  const load = async (dir: string): Promise<EnsembleDetector> =>
+    new EnsembleDetector(['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(dir), options);
+  const dets = cv ? await Promise.all([0, 1].map((k) => load(`/tmp/e28/${seed.slice(0, -3)}-cv${k}`))) : [await load(`/tmp/e28/${seed}`)];
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
+    const det = dets[cv ? folds.get(f.key)! : 0]!;
     const n = f.values.length;
     const all = new Float64Array(n * RAW_STRIDE);
     for (let s = 0; s < n; s += 512) {

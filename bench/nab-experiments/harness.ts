@@ -3,6 +3,7 @@
  * function (values → score per row), print the three normalised NAB profile scores.
  */
 import { join } from 'node:path';
+import type { TrainOptions } from '../../src/cli/train.js';
 import { readNabCsv, timestampMillis } from '../../src/detect/nab/csv.js';
 import { listNabFiles } from '../../src/detect/nab/layout.js';
 import { PROFILE_NAMES, scoreAllProfiles, type NabFileInput } from '../../src/detect/nab/scorer.js';
@@ -26,6 +27,35 @@ export async function loadCorpus(dir = NAB_DIR): Promise<Loaded[]> {
     out.push({ key: f.key, values: s.values, times: Float64Array.from(s.timestamps, timestampMillis), windows: windowRows(s.timestamps, labels.get(f.key) ?? [], f.key) });
   }
   return out;
+}
+
+/**
+ * Cross-validation fold of every file key: files are taken in order within each category and dealt to
+ * folds 0, 1, …, so every fold has files of every category. (Related files, e.g. exchange-2 cpc and cpm,
+ * can land in different folds: a model trained on one has seen its sibling.)
+ */
+export function foldsOf(keys: readonly string[], folds = 2): Map<string, number> {
+  const byCategory = new Map<string, string[]>();
+  for (const k of [...keys].sort()) {
+    const c = k.split('/')[0]!;
+    byCategory.set(c, [...(byCategory.get(c) ?? []), k]);
+  }
+  const out = new Map<string, number>();
+  for (const ks of byCategory.values()) ks.forEach((k, i) => out.set(k, i % folds));
+  return out;
+}
+
+/**
+ * `aiopsd train` options of an exp28/exp30 variant name: `s<seed>i<inputPoints>e<epochs>n<samples>y<synthetic>`
+ * and `h<w1.w2>` (hidden widths; `h0` linear; no h = the shipped shape), each part optional.
+ */
+export function variantTrainOptions(v: string, data: string, out: string): TrainOptions {
+  const num = (k: string, d: number): number => Number(new RegExp(`${k}(\\d+)`).exec(v)?.[1] ?? d);
+  const hidden = /h([\d.]*)/.exec(v)?.[1];
+  return {
+    data, out, seed: num('s', 42), epochs: num('e', 6), samples: num('n', 60000), inputPoints: num('i', 32), synthetic: num('y', 40), backend: 'wasm',
+    ...(hidden === undefined ? {} : { hiddenUnits: hidden.split('.').filter(Boolean).map(Number).filter((u) => u > 0) }),
+  };
 }
 
 export type ScoreFn = (values: Float64Array, key: string) => Float64Array;
