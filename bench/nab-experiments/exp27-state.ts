@@ -7,7 +7,8 @@
  * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau,
  * nearest=1 (the residual is the smaller of x − forecast and x − previous value).
  * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before);
- * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts).
+ * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts);
+ * `<variant>@cvft` the same before the file's probation end and its fine-tuned copy after (exp31-finetune.ts).
  * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
  * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
  */
@@ -16,6 +17,7 @@ import { initBackend } from '../../src/detect/backend.js';
 import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState } from '../../src/detect/ensemble.js';
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
+import { probationaryLength } from '../../src/detect/nab/scorer.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
 import { diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
 
@@ -44,18 +46,26 @@ function naive(kind: string): Forecaster {
 }
 const folds = foldsOf(corpus.map((f) => f.key));
 for (const seed of seeds) {
-  const cv = seed.endsWith('@cv');
+  const [name, mode = ''] = seed.split('@') as [string, string?];
   const load = async (dir: string): Promise<EnsembleDetector> =>
     new EnsembleDetector(['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(dir), options);
-  const dets = cv ? await Promise.all([0, 1].map((k) => load(`/tmp/e28/${seed.slice(0, -3)}-cv${k}`))) : [await load(`/tmp/e28/${seed}`)];
+  const fold = (k: number, ft: boolean): Promise<EnsembleDetector> => load(`/tmp/e28/${name}-cv${k}${ft ? '-ft' : ''}`);
+  // per fold: [detector for the probationary rows, detector for the rest]
+  const dets: Array<[EnsembleDetector, EnsembleDetector]> =
+    mode === '' ? [await load(`/tmp/e28/${seed}`)].map((d) => [d, d] as [EnsembleDetector, EnsembleDetector])
+      : await Promise.all([0, 1].map(async (k) => [await fold(k, false), await fold(k, mode === 'cvft')] as [EnsembleDetector, EnsembleDetector]));
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
-    const det = dets[cv ? folds.get(f.key)! : 0]!;
+    const [early, late] = dets[mode === '' ? 0 : folds.get(f.key)!]!;
     const n = f.values.length;
+    const prob = probationaryLength(n);
     const all = new Float64Array(n * RAW_STRIDE);
-    for (let s = 0; s < n; s += 512) {
+    // batches of 512 rows (as bench nab), split at the probation end where the detector changes
+    for (let s = 0, end = 0; s < n; s = end) {
+      end = Math.min(n, s + 512, s < prob ? prob : n);
+      const det = s < prob ? early : late;
       const wins: Float64Array[] = [];
-      for (let i = s; i < Math.min(n, s + 512); i++) wins.push(f.values.subarray(Math.max(0, i - det.windowPoints + 1), i + 1));
+      for (let i = s; i < end; i++) wins.push(f.values.subarray(Math.max(0, i - det.windowPoints + 1), i + 1));
       all.set(det.raw(wins).raw.subarray(0, wins.length * RAW_STRIDE), s * RAW_STRIDE);
     }
     m.set(f.key, all);
