@@ -2,14 +2,19 @@
  * Bytes per series of the detector's per-series state (SeriesState, model component only), measured in
  * its own process: N states, each fed P points an hour apart (residual and value columns of a raw batch),
  * then a full GC. Prints JSON: RSS and heapUsed + external deltas per series, and SeriesState.bytes.
- * Usage: node --expose-gc --import tsx bench/state-memory.ts [N=100000] [P=64]
+ * States are created as the daemon does (EnsembleDetector.createState: slots of shared slabs), or with
+ * `own` each over a buffer of its own (SeriesState built directly).
+ * Usage: node --expose-gc --import tsx bench/state-memory.ts [N=100000] [P=64] [slab|own]
  */
-import { SeriesState } from '../src/detect/ensemble.js';
+import { EnsembleDetector, SeriesState } from '../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../src/detect/features.js';
 import { collectedMemoryUsage } from './lib/memory-usage.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const points = Number(process.argv[3] ?? 64);
+const mode = process.argv[4] ?? 'slab';
+if (mode !== 'slab' && mode !== 'own') throw new Error(`state-memory: the third argument is slab or own, not ${mode}`);
+const detector = new EnsembleDetector(null, { components: ['model'] });
 
 const usage = collectedMemoryUsage;
 
@@ -32,7 +37,7 @@ const states: SeriesState[] = new Array<SeriesState>(n);
 const t0 = 1_700_000_000_000;
 const before = usage();
 for (let i = 0; i < n; i++) {
-  const s = new SeriesState(['model']);
+  const s = mode === 'own' ? new SeriesState(['model']) : detector.createState();
   for (let p = 0; p < points; p++) s.update(raw, p, out, t0 + p * 3_600_000);
   states[i] = s;
 }
@@ -42,6 +47,7 @@ console.log(
   JSON.stringify({
     series: n,
     points,
+    mode,
     rssPerSeries: per(after.rss - before.rss),
     heapPlusExternalPerSeries: per(after.heap + after.external - before.heap - before.external),
     heapPerSeries: per(after.heap - before.heap),

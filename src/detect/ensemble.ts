@@ -4,7 +4,7 @@ import { DAY_MS, DayProfile } from './day-profile.js';
 import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, ROBUST_POINTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
 import { IntervalNovelty, RunningVariance } from './novelty.js';
-import { StateArena, StateLayout } from './state-arena.js';
+import { OWN_BUFFERS, StateLayout, StateSlabs, type StateArenaSource } from './state-arena.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
 export const ENSEMBLE_REVISION = 'ensemble-8';
@@ -93,9 +93,9 @@ export const FLOOR_POINTS = 30;
 /**
  * Per-series online state, fixed size: for the "model" component three interval summaries (values,
  * model residuals, seasonal differences) and one calibration ring; one calibration ring per other
- * enabled component. All their typed arrays are views on one ArrayBuffer (state-arena.ts): a buffer
- * each cost ~1.9 KB more RSS a series.
- * Disabled components keep no state.
+ * enabled component. Their numbers live in regions of two typed arrays (state-arena.ts): the series'
+ * slot of a slab shared by all the states of a detector (EnsembleDetector.createState), or a buffer of
+ * its own when built directly. Disabled components keep no state.
  */
 export class SeriesState {
   private readonly calibrators: Array<ExcessCalibrator | null>;
@@ -123,18 +123,20 @@ export class SeriesState {
     private readonly seasonWeight = SEASON_WEIGHT,
     private readonly seasonPoints = SEASON_POINTS,
     learnDelayPoints = LEARN_DELAY_POINTS,
+    arenas: StateArenaSource = OWN_BUFFERS,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     const enabled = COMPONENTS.map((c) => components.includes(c));
     const model = enabled[0]!;
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
-    const arena = new StateArena(stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints));
+    const layout = stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints);
+    const arena = arenas.arena(layout, this);
     this.calibrators = enabled.map((on) => (on ? new ExcessCalibrator(cal, arena) : null));
     this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
     this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
     this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY, 0, arena) : null;
     this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS, arena) : null;
-    if (!arena.complete) throw new Error(`SeriesState: its layout of ${arena.size} bytes was not all handed out`);
+    if (!arena.complete) throw new Error(`SeriesState: its layout of ${layout.bytes} bytes was not all handed out`);
   }
 
   /**
@@ -259,6 +261,8 @@ export class EnsembleDetector implements StreamingDetector {
   readonly version: string;
   readonly minPoints: number;
   readonly components: readonly ComponentName[];
+  /** The numeric state of every series this detector creates, in shared slabs (state-arena.ts). */
+  private readonly stateSlabs = new StateSlabs();
 
   constructor(
     readonly forecaster: Forecaster | null,
@@ -280,7 +284,7 @@ export class EnsembleDetector implements StreamingDetector {
   createState(components: readonly string[] = this.components): SeriesState {
     const known = components.filter((c): c is ComponentName => (COMPONENTS as readonly string[]).includes(c));
     const o = this.options;
-    return new SeriesState(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS);
+    return new SeriesState(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, this.stateSlabs);
   }
 
   /**

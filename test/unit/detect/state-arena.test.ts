@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ExcessCalibrator } from '../../../src/detect/calibrate.js';
@@ -5,7 +7,8 @@ import { DAY_MS, DayProfile } from '../../../src/detect/day-profile.js';
 import { SeriesState } from '../../../src/detect/ensemble.js';
 import { COMPONENTS } from '../../../src/detect/features.js';
 import { IntervalNovelty } from '../../../src/detect/novelty.js';
-import { StateArena, StateLayout } from '../../../src/detect/state-arena.js';
+import { OWN_BUFFERS, StateArena, StateLayout, StateSlab, StateSlabs } from '../../../src/detect/state-arena.js';
+import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
 
 /** Fixed seed: the same input streams on every run. */
 const RUNS = { seed: 20_240_611, numRuns: 200 };
@@ -43,7 +46,7 @@ describe('StateArena', () => {
     const arena = new StateArena(layout);
     expect(arena.f64s.buffer).toBe(arena.f32s.buffer);
     expect(arena.f32s.byteOffset).toBe(24); // right after the float64 region: no padding
-    expect(arena.size).toBe(layout.bytes);
+    expect(arena.f64s.byteLength + arena.f32s.byteLength).toBe(layout.bytes);
     expect([arena.f32(1), arena.f64(2), arena.f64(0), arena.f32(3), arena.f64(1)]).toEqual([0, 0, 2, 1, 2]);
     expect(arena.complete).toBe(true);
     arena.f64s.fill(1.5);
@@ -62,7 +65,7 @@ describe('StateArena', () => {
   it('throws a clear error when too small or asked for a bad count', () => {
     const arena = new StateArena(new StateLayout().f64(1).f32(1));
     arena.f64(1);
-    expect(() => arena.f64(1)).toThrow(/state arena too small: 1 float64 elements at 1 need 2, the arena has 1/);
+    expect(() => arena.f64(1)).toThrow(/state arena too small: 1 float64 elements at 1 need 2, the arena ends at 1/);
     expect(arena.f32(1)).toBe(0); // a failed request takes nothing
     expect(() => arena.f32(1)).toThrow(/too small/);
     expect(() => StateArena.of((l) => l.f32(1)).f32(-1)).toThrow(/non-negative integer/);
@@ -128,5 +131,82 @@ describe('components on an arena score exactly as standalone ones', () => {
         expect(() => new SeriesState(comps, { historyPoints: history }, capacity, weight, 288, delay)).not.toThrow();
       }
     }
+  });
+});
+
+/** A full garbage collection from inside vitest (which does not pass --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('StateSlab', () => {
+  it('hands out disjoint zeroed slots of one shared buffer, a chunk at a time', () => {
+    const layout = new StateLayout().f64(3).f32(2);
+    const slab = new StateSlab(layout, 2);
+    const owners = [{}, {}, {}];
+    const arenas = owners.map((o) => slab.acquire(o));
+    expect(slab.live).toBe(3);
+    expect(arenas[0]!.f64s).toBe(arenas[1]!.f64s); // slots 0 and 1 share chunk 0
+    expect(arenas[2]!.f64s).not.toBe(arenas[0]!.f64s); // slot 2 opened chunk 1
+    const regions = arenas.map((a) => [a.f64(3), a.f32(2)]);
+    expect(regions).toEqual([[0, 0], [3, 2], [0, 0]]);
+    expect(arenas.every((a) => a.complete)).toBe(true);
+    expect(() => arenas[0]!.f64(1)).toThrow(/the arena ends at 3/); // a slot cannot reach into the next one
+    expect(() => new StateSlab(layout, 0)).toThrow(/positive integer/);
+  });
+
+  it('reclaims the slot of a state that was garbage-collected, and zeroes it for the next one', async () => {
+    const layout = new StateLayout().f64(4).f32(4);
+    const slab = new StateSlab(layout, 4);
+    const keep = {};
+    const kept = slab.acquire(keep);
+    const chunkArray = kept.f64s;
+    (() => {
+      for (let i = 0; i < 3; i++) {
+        const a = slab.acquire({});
+        a.f64s.fill(7, a.f64(4), (i + 2) * 4);
+        a.f32s.fill(7, a.f32(4), (i + 2) * 4);
+      }
+    })();
+    expect(slab.live).toBe(4);
+    for (let round = 0; round < 50 && slab.live > 1; round++) {
+      collectGarbage();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(slab.live, 'the three dropped owners were collected and their slots reclaimed').toBe(1);
+    const again = slab.acquire({});
+    expect(again.f64s).toBe(chunkArray); // reused, no new chunk
+    const at64 = again.f64(4);
+    const at32 = again.f32(4);
+    expect([...again.f64s.subarray(at64, at64 + 4), ...again.f32s.subarray(at32, at32 + 4)]).toEqual(new Array(8).fill(0));
+    expect(keep).toBeDefined();
+  });
+
+  it('SeriesStates in slots of a shared slab score exactly as states with buffers of their own', () => {
+    const stream = fc.array(fc.record({ residual: value, x: value, dtMs: fc.integer({ min: 0, max: 7_200_000 }) }), { maxLength: 150 });
+    fc.assert(
+      fc.property(fc.array(stream, { minLength: 2, maxLength: 6 }), fc.constantFrom<readonly ('model' | 'robust' | 'seasonal')[]>(['model'], ['model', 'robust'], [...COMPONENTS]), (streams, comps) => {
+        const slabs = new StateSlabs(2); // tiny chunks: neighbours in one buffer and across chunks
+        const shared = streams.map(() => new SeriesState(comps, {}, 16, 0.5, 288, 4, slabs));
+        const alone = streams.map(() => new SeriesState(comps, {}, 16, 0.5, 288, 4, OWN_BUFFERS));
+        const raw = new Float64Array(RAW_STRIDE);
+        const out = { score: 0, component: '' };
+        const t = streams.map(() => 1_700_000_000_000);
+        // interleaved, so a state that wrote into its neighbour's slot would change the neighbour's scores
+        for (let step = 0; step < 150; step++) {
+          streams.forEach((s, k) => {
+            const p = s[step];
+            if (!p) return;
+            raw.fill(p.residual);
+            raw[RAW_VALUE] = p.x;
+            t[k] = t[k]! + p.dtMs;
+            expect(shared[k]!.update(raw, 0, out, t[k]).score).toBe(alone[k]!.update(raw, 0, out, t[k]).score);
+          });
+        }
+        expect(slabs.live).toBe(streams.length);
+      }),
+      { seed: RUNS.seed, numRuns: 100 },
+    );
   });
 });
