@@ -161,6 +161,7 @@ export class DetectionStage {
       if (m.report) reported++;
     }
     this.metrics.windowsScored.inc({ detector: detector.name }, reported);
+    this.metrics.seriesStates.set(this.states.size);
     const version = batch.version ?? detector.version;
     return this.toAnomalies(scores, batch.expected, meta, (i) => `${detector.name}/${components[i]!}`, version);
   }
@@ -236,5 +237,6 @@ export class DetectionStage {
   prune(): void {
     for (const key of this.scoredUpToMs.keys()) if (!this.store.get(key)) this.scoredUpToMs.delete(key);
     for (const key of this.states.keys()) if (!this.store.get(key)) this.states.delete(key);
+    this.metrics.seriesStates.set(this.states.size);
   }
 }

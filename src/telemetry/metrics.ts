@@ -32,6 +32,7 @@ export function createMetrics(registry: Registry, opts: { processMetrics?: boole
     // detection
     windowsScored: new Counter({ name: 'aiopsd_detect_windows_scored_total', help: 'Series windows scored, by detector.', labelNames: ['detector'], registers: r }),
     scoringDuration: new Histogram({ name: 'aiopsd_detect_batch_duration_seconds', help: 'Time to score one batch of windows.', labelNames: ['detector'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: r }),
+    seriesStates: new Gauge({ name: 'aiopsd_detect_series_states', help: 'Series the detector keeps online state for (about 2.2 KB each with the default ensemble, models/MODEL_CARD.md); states are dropped when the series store forgets the series.', registers: r }),
     insufficientData: new Gauge({ name: 'aiopsd_detect_insufficient_data_series', help: 'Series too short or too stale to score (insufficient evidence, neither healthy nor anomalous).', registers: r }),
     detectBackend: new Gauge({ name: 'aiopsd_detect_backend_info', help: 'TensorFlow.js backend used for scoring (tensorflow, wasm or cpu); value is always 1.', labelNames: ['backend'], registers: r }),
     fineTuneRounds: new Counter({ name: 'aiopsd_detect_finetune_rounds_total', help: 'Online fine-tuning rounds of the forecaster, by outcome (adopted, rejected, failed) and reason (improved, no_improvement, insufficient_data, nan_loss, worker_error, worker_crash, timeout, swap_failed).', labelNames: ['outcome', 'reason'], registers: r }),

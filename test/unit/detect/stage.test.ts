@@ -86,3 +86,23 @@ describe('DetectionStage reads only what the new windows need', () => {
     }
   });
 });
+
+describe('DetectionStage state bookkeeping', () => {
+  it('aiopsd_detect_series_states counts the series with state, and drops those the store forgets', async () => {
+    const d = new EnsembleDetector(forecaster, { windowPoints: 240, computeComponents: ['model'] });
+    const metrics = createTestMetrics();
+    const clock = new ManualClock(T0);
+    const store = new SeriesStore({ windowPoints: 240, maxSeries: 100, staleAfterMs: 60_000 }, clock, metrics);
+    const stage = new DetectionStage(store, d, { threshold: 0 }, metrics);
+    const gauge = async (): Promise<number> => (await metrics.seriesStates.get()).values[0]?.value ?? -1;
+    const point = (s: number, i: number) => ({ labels: { __name__: 'm', instance: `i${s}` }, timestampMs: T0 + i * 15_000, value: 100 + (i % 7) });
+    store.append(Array.from({ length: 3 * 12 }, (_, k) => point(k % 3, Math.floor(k / 3))));
+    stage.run();
+    expect(await gauge()).toBe(3);
+    clock.set(T0 + 120_000);
+    store.append([point(0, 12)]); // only series 0 stays fresh
+    expect(store.sweep()).toBe(2);
+    stage.prune();
+    expect(await gauge()).toBe(1);
+  });
+});
