@@ -64,7 +64,8 @@ const ratio = (slow: unknown, fast: unknown): number | null =>
   typeof slow === 'number' && typeof fast === 'number' && fast > 0 ? +(slow / fast).toFixed(2) : null;
 
 /**
- * The detector revision a run measured: recorded in setup.detector since ensemble-7; for older results the
+ * The detector a run measured: recorded in setup.detector since ensemble-7 (with the forecaster version,
+ * `ensemble-8/mlp32-h32-…`, since 2026-11-23; earlier ensemble-8 runs had the two-layer model); for older results the
  * `ensemble<N>` in their file name, else "unrecorded" (so runs of different detectors are never pooled).
  */
 export function detectorOf(r: LatencyResultFile): string {
