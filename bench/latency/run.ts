@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,17 +26,15 @@ import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { parseLatencyArgs } from './args.js';
 import { quantile } from './stats.js';
 import { ENSEMBLE_REVISION } from '../../src/detect/ensemble.js';
+import { readForecasterMeta } from '../../src/detect/model.js';
 import { defaultModelDir } from '../../src/detect/registry.js';
 
 /**
  * The daemon's detector version as its anomalies carry it (`ensemble-8/mlp32-h32-s42-e6-n60000`): the
  * revision alone would pool runs of different forecaster weights in summarize.ts.
  */
-function shippedDetectorVersion(): string {
-  const file = path.join(defaultModelDir(), 'model.json');
-  const meta = (JSON.parse(readFileSync(file, 'utf8')) as { userDefinedMetadata?: { aiopsd?: { version?: string } } }).userDefinedMetadata?.aiopsd;
-  if (typeof meta?.version !== 'string') throw new Error(`${file}: no userDefinedMetadata.aiopsd.version`);
-  return `${ENSEMBLE_REVISION}/${meta.version}`;
+async function shippedDetectorVersion(): Promise<string> {
+  return `${ENSEMBLE_REVISION}/${(await readForecasterMeta(defaultModelDir())).version}`;
 }
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -350,7 +348,7 @@ receivers:
         recordingRules: 'rate/ratio/histogram_quantile over [1m]',
         alertRules: 'error ratio > 0.05, p99 > 0.5 s, rate < 0.5 × 5 min ago; all for: 1m',
         alertmanager: 'group_wait 10s, group_by [alertname, service]',
-        detector: shippedDetectorVersion(),
+        detector: await shippedDetectorVersion(),
         aiopsd: `default detector (ensemble), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.95, = detect.threshold), PGlite`,
         services: { faulted: faultedServices.length, control: controlServices.length },
         warmupS: warmupMs / 1000,

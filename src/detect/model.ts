@@ -259,15 +259,33 @@ export function fileSaveHandler(dir: string, meta: ForecasterMeta): tf.io.IOHand
   };
 }
 
+/** The aiopsd metadata of a model.json's userDefinedMetadata, checked; a ModelFileError naming `file` otherwise. */
+function forecasterMeta(userDefinedMetadata: unknown, file: string): ForecasterMeta {
+  const meta = (userDefinedMetadata as { aiopsd?: ForecasterMeta } | undefined)?.aiopsd;
+  if (!meta || meta.format !== MODEL_FORMAT || !Number.isInteger(meta.inputPoints) || meta.inputPoints < 2) {
+    throw new ModelFileError(file, `userDefinedMetadata.aiopsd must be { format: "${MODEL_FORMAT}", inputPoints, version } (written by aiopsd train)`);
+  }
+  return meta;
+}
+
+/** The metadata (format, inputPoints, version) of the forecaster in `dir`, without loading its weights. */
+export async function readForecasterMeta(dir: string): Promise<ForecasterMeta> {
+  const file = join(dir, 'model.json');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
+  } catch (err) {
+    throw new ModelFileError(file, `cannot be read as JSON (${(err as Error).message})`);
+  }
+  return forecasterMeta(json.userDefinedMetadata, file);
+}
+
 /** Load a forecaster saved by `aiopsd train` from `dir`; a bad file is a ModelFileError naming it. */
 export async function loadForecaster(dir: string): Promise<Forecaster> {
   const file = join(dir, 'model.json');
   const handler = fileLoadHandler(dir);
   const artifacts = await handler.load!();
-  const meta = (artifacts.userDefinedMetadata as { aiopsd?: ForecasterMeta } | undefined)?.aiopsd;
-  if (!meta || meta.format !== MODEL_FORMAT || !Number.isInteger(meta.inputPoints) || meta.inputPoints < 2) {
-    throw new ModelFileError(file, `userDefinedMetadata.aiopsd must be { format: "${MODEL_FORMAT}", inputPoints, version } (written by aiopsd train)`);
-  }
+  const meta = forecasterMeta(artifacts.userDefinedMetadata, file);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts) });

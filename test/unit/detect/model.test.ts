@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/detect/backend.js';
-import { loadForecaster, ModelFileError } from '../../../src/detect/model.js';
+import { loadForecaster, ModelFileError, readForecasterMeta } from '../../../src/detect/model.js';
 import { defaultModelDir } from '../../../src/detect/registry.js';
 
 let dir: string;
@@ -28,6 +28,14 @@ describe('model files', () => {
     const [y] = f.forecast([w]);
     expect(y).toBeCloseTo(5, 1);
     f.dispose();
+  });
+
+  it('readForecasterMeta gives the shipped version without loading weights, and names a bad file', async () => {
+    const meta = await readForecasterMeta(defaultModelDir());
+    expect(meta.version).toMatch(/^mlp32-h32-s42-/);
+    const d = await copyDefault('metabad');
+    await writeFile(join(d, 'model.json'), '{not json');
+    await expect(readForecasterMeta(d)).rejects.toThrow(/model file .*metabad\/model\.json: cannot be read as JSON/);
   });
 
   it('a missing directory names model.json', async () => {
