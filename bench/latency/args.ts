@@ -10,6 +10,12 @@ export interface LatencyArgs {
   readonly seed: number;
   readonly keep: boolean;
   readonly detectIntervalMs: number;
+  /**
+   * A second forecaster to run beside the shipped one: a second daemon with `detect.ensemble.modelDir`
+   * set to it, fed by the same Prometheus (a second remote_write), so both see the very same samples at
+   * the same scrape and evaluation phases and their per-fault latencies pair exactly.
+   */
+  readonly compareModel: string | undefined;
 }
 
 const DEFAULTS = { faults: 20, scrapeS: 15, seed: 7, detectIntervalMs: 1000 } as const;
@@ -27,6 +33,7 @@ export function parseLatencyArgs(argv: readonly string[]): LatencyArgs {
   let out: string | undefined;
   let seed: number = DEFAULTS.seed;
   let detectIntervalMs: number = DEFAULTS.detectIntervalMs;
+  let compareModel: string | undefined;
   let keep = false;
   let quick = false;
   for (let i = 0; i < argv.length; i++) {
@@ -39,6 +46,9 @@ export function parseLatencyArgs(argv: readonly string[]): LatencyArgs {
     else if (k === '--out') {
       out = v();
       if (out === undefined || out === '') throw new Error('--out needs a file name');
+    } else if (k === '--compare-model') {
+      compareModel = v();
+      if (compareModel === undefined || compareModel === '' || compareModel.startsWith('--')) throw new Error('--compare-model needs a model directory (model.json + weights.bin)');
     } else if (k === '--keep') keep = true;
     else if (k === '--quick') quick = true;
     else throw new Error(`unknown argument ${k}`);
@@ -50,5 +60,6 @@ export function parseLatencyArgs(argv: readonly string[]): LatencyArgs {
     seed,
     keep,
     detectIntervalMs,
+    compareModel,
   };
 }

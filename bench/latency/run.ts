@@ -2,6 +2,7 @@
  * Detection latency: aiopsd vs Prometheus alert rules + Alertmanager, on the same metrics.
  *
  *   npx tsx bench/latency/run.ts [--faults 20] [--scrape 15] [--quick] [--out FILE] [--seed N] [--detect-interval-ms 1000] [--keep]
+ *                                [--compare-model DIR]
  *   npx tsx bench/latency/summarize.ts [FILE…]      # medians over several result files (default: bench/latency/results/*.json)
  *
  * A simulated fleet (bench/latency/fleet.ts) is scraped by a real Prometheus every --scrape seconds
@@ -11,6 +12,11 @@
  * webhook that timestamps arrivals. aiopsd (a separate `aiopsd serve` process) receives the recorded
  * series by remote_write (queue_config.batch_send_deadline: 1s) and runs one shadow policy rule per
  * fault kind; its action-ready signal is the decision.proposed audit record (its timestamp).
+ *
+ * --compare-model DIR runs a second daemon with that forecaster beside the shipped one, fed by the same
+ * Prometheus (a second remote_write): both score the very same samples at the same scrape and evaluation
+ * phases, so the result's `compared.paired` gives per-fault latency differences free of the fleet's and
+ * the phases' noise, which two separate runs cannot.
  *
  * Prints one JSON document and writes it to --out (default: bench/latency/results/<date>-scrape<S>s-seed<N>.json).
  * Loopback only; every process it starts is stopped at the end.
@@ -24,17 +30,17 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { parseLatencyArgs } from './args.js';
-import { quantile } from './stats.js';
+import { pairLatencies, quantile } from './stats.js';
 import { ENSEMBLE_REVISION } from '../../src/detect/ensemble.js';
 import { readForecasterMeta } from '../../src/detect/model.js';
 import { defaultModelDir } from '../../src/detect/registry.js';
 
 /**
- * The daemon's detector version as its anomalies carry it (`ensemble-8/mlp32-h32-s42-e6-n60000`): the
+ * A detector version as the daemon's anomalies carry it (`ensemble-8/mlp32-h32-s42-e6-n60000`): the
  * revision alone would pool runs of different forecaster weights in summarize.ts.
  */
-async function shippedDetectorVersion(): Promise<string> {
-  return `${ENSEMBLE_REVISION}/${(await readForecasterMeta(defaultModelDir())).version}`;
+async function detectorVersion(modelDir: string): Promise<string> {
+  return `${ENSEMBLE_REVISION}/${(await readForecasterMeta(modelDir)).version}`;
 }
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -101,73 +107,165 @@ interface FaultRec {
   endMs: number;
 }
 
-async function main(): Promise<void> {
-  const args = parseLatencyArgs(process.argv.slice(2));
-  const scrape = args.scrapeS;
-  // durations: warm-up long enough for the detector's minimum points and calibration history (≥ 32 scrapes)
-  const warmupMs = Math.max(180_000, 32 * scrape * 1000);
-  const controlMs = scrape >= 15 ? 90_000 : 60_000;
-  const faultMs = 150_000; // long enough for `for: 1m` + group_wait to fire in the baseline
-  const spacingMs = 33_000;
-  const recoveryMs = 120_000; // after a fault ends, signals are the recovery, neither caught nor false
-  const catchAfterEndMs = 60_000;
+/** One `aiopsd serve` under test. */
+interface Daemon {
+  readonly name: string;
+  readonly url: string;
+  /** `ensemble-8/<forecaster version>`, as its anomalies carry it. */
+  readonly detector: string;
+  readonly child: ChildProcess;
+}
 
-  // enough services that one is never faulted again before its last fault and recovery are over
-  const faultedServices = Array.from({ length: Math.min(10, Math.max(Math.ceil((faultMs + recoveryMs) / spacingMs), Math.ceil(args.faults / 2))) }, (_, i) => `svc-${String.fromCharCode(97 + i)}`);
-  const controlServices = ['ctl-a', 'ctl-b'];
-  const fleet = new Fleet([...faultedServices, ...controlServices], args.seed);
-  await fleet.start();
+/** Shadow rules, one per fault kind, at the daemon's own threshold: the decision.proposed record is the signal. */
+const POLICY = {
+  dryRun: true,
+  rules: [
+    { name: 'error-ratio', when: { metric: 'svc:error_ratio:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+    { name: 'latency-p99', when: { metric: 'svc:latency_p99:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+    { name: 'traffic-drop', when: { metric: 'svc:request_rate:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
+  ],
+};
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'aiopsd-latency-'));
-  const [promPort, amPort, hookPort, aiopsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  log(`work dir ${dir}; fleet ${fleet.url}; scrape ${scrape}s; faults ${args.faults}`);
-
-  // --- the baseline's webhook receiver ---
-  const baseline: Signal[] = [];
-  const hook: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = Date.now();
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as { alerts: Array<{ status: string; labels: Record<string, string> }> };
-        for (const a of body.alerts) if (a.status === 'firing') baseline.push({ service: a.labels.service ?? '?', atMs: at, what: a.labels.alertname ?? '?' });
-      } catch {
-        /* ignore */
-      }
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(hookPort, '127.0.0.1', r));
-
-  // --- aiopsd ---
-  const policy = {
-    dryRun: true,
-    rules: [
-      { name: 'error-ratio', when: { metric: 'svc:error_ratio:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
-      { name: 'latency-p99', when: { metric: 'svc:latency_p99:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
-      { name: 'traffic-drop', when: { metric: 'svc:request_rate:rate1m', 'score>=': 0.95 }, action: { type: 'scale-hpa', target: { namespace: 'fleet', name: '${service}' }, params: { minReplicas: 6 } }, shadow: true },
-    ],
-  };
-  writeFileSync(path.join(dir, 'policy.json'), JSON.stringify(policy));
-  const aiopsConfig = {
-    dataDir: path.join(dir, 'aiopsd-data'),
-    server: { host: '127.0.0.1', port: aiopsPort },
+/** Starts `aiopsd serve` on defaults (PGlite, a fresh queue) with the shadow policy; `modelDir` undefined = the shipped model. */
+async function startDaemon(dir: string, name: string, detectIntervalMs: number, modelDir: string | undefined): Promise<Daemon> {
+  const port = await freePort();
+  const policyFile = path.join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(POLICY));
+  const config = {
+    dataDir: path.join(dir, `${name}-data`),
+    server: { host: '127.0.0.1', port },
     redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     queue: { name: `latency-${randomBytes(4).toString('hex')}` },
-    detect: { intervalMs: args.detectIntervalMs },
-    policy: { file: path.join(dir, 'policy.json') },
+    detect: { intervalMs: detectIntervalMs, ...(modelDir === undefined ? {} : { ensemble: { modelDir: path.resolve(modelDir) } }) },
+    policy: { file: policyFile },
     log: { level: 'warn', pretty: 'false' },
   };
-  writeFileSync(path.join(dir, 'aiopsd.json'), JSON.stringify(aiopsConfig));
-  const aiopsEnv = { ...process.env };
-  delete aiopsEnv.DATABASE_URL;
-  for (const k of Object.keys(aiopsEnv)) if (k.startsWith('AIOPSD_')) delete aiopsEnv[k];
-  const aiopsd = startProcess('aiopsd', process.execPath, ['--import', 'tsx', path.join(REPO, 'src/main.ts'), 'serve', '--config', path.join(dir, 'aiopsd.json')], dir, aiopsEnv);
-  const aiopsUrl = `http://127.0.0.1:${aiopsPort}`;
+  const configFile = path.join(dir, `${name}.json`);
+  writeFileSync(configFile, JSON.stringify(config));
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  for (const k of Object.keys(env)) if (k.startsWith('AIOPSD_')) delete env[k];
+  const detector = await detectorVersion(modelDir ?? defaultModelDir());
+  const child = startProcess(name, process.execPath, ['--import', 'tsx', path.join(REPO, 'src/main.ts'), 'serve', '--config', configFile], dir, env);
+  return { name, url: `http://127.0.0.1:${port}`, detector, child };
+}
 
-  // --- Prometheus + Alertmanager ---
-  const rules = `groups:
+/** Collects a daemon's decision.proposed audit records every 2 s; their own timestamps are the signal times. */
+class DecisionPoller {
+  readonly signals: Signal[] = [];
+  private polling = true;
+  private afterSeq = 0;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly url: string) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.polling) {
+      try {
+        await this.drain();
+      } catch {
+        /* keep polling: the daemon may be busy or restarting */
+      }
+      await sleep(2000);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const r = await fetch(`${this.url}/api/v1/audit?kind=decision.proposed&after_seq=${this.afterSeq}&limit=1000`, { signal: AbortSignal.timeout(5000) });
+      if (!r.ok) return;
+      const body = (await r.json()) as { records: Array<{ seq: number; ts: string; target?: { name?: string }; body?: { rule?: string } }> };
+      for (const rec of body.records) {
+        this.afterSeq = Math.max(this.afterSeq, rec.seq);
+        this.signals.push({ service: rec.target?.name ?? '?', atMs: Date.parse(rec.ts), what: rec.body?.rule ?? '?' });
+      }
+      if (body.records.length < 1000) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.polling = false;
+    await this.loop;
+  }
+}
+
+/** What the measured phase was: the faults and the time marks that decide caught, missed and false. */
+interface Schedule {
+  readonly faults: readonly FaultRec[];
+  readonly controlServices: readonly string[];
+  readonly t0: number;
+  readonly measureStart: number;
+  readonly controlEnd: number;
+  readonly measureEnd: number;
+  readonly recoveryMs: number;
+  readonly catchAfterEndMs: number;
+}
+
+/** One contender's figures: per fault the first signal for that service in [start, end + catch window], and the false triggers. */
+function evaluateSignals(signals: readonly Signal[], sch: Schedule) {
+  const latencies: number[] = [];
+  const perFault = sch.faults.map((f) => {
+    const first = signals.filter((s) => s.service === f.service && s.atMs >= f.startMs && s.atMs <= f.endMs + sch.catchAfterEndMs).sort((a, b) => a.atMs - b.atMs)[0];
+    const latencyS = first ? +((first.atMs - f.startMs) / 1000).toFixed(2) : null;
+    if (latencyS !== null) latencies.push(latencyS);
+    return { service: f.service, kind: f.kind, latencyS, signal: first?.what ?? null };
+  });
+  // false triggers: after warm-up, outside [fault start, fault end + recovery] of that service
+  const falses = signals.filter((s) => {
+    if (s.atMs < sch.measureStart || s.atMs > sch.measureEnd) return false;
+    return !sch.faults.some((f) => f.service === s.service && s.atMs >= f.startMs && s.atMs <= f.endMs + sch.recoveryMs);
+  });
+  // episodes: signals for one service closer than 5 min count once
+  const episodes: Signal[] = [];
+  for (const s of [...falses].sort((a, b) => a.atMs - b.atMs)) {
+    if (!episodes.some((e) => e.service === s.service && s.atMs - e.atMs < 300_000)) episodes.push(s);
+  }
+  const byKind = Object.fromEntries(FAULT_KINDS.map((k) => {
+    const ls = perFault.filter((p) => p.kind === k && p.latencyS !== null).map((p) => p.latencyS!);
+    return [k, { faults: perFault.filter((p) => p.kind === k).length, caught: ls.length, p50S: quantile(ls, 0.5), p95S: quantile(ls, 0.95) }];
+  }));
+  return {
+    faults: sch.faults.length,
+    caught: latencies.length,
+    missed: sch.faults.length - latencies.length,
+    p50S: quantile(latencies, 0.5),
+    p95S: quantile(latencies, 0.95),
+    maxS: latencies.length ? Math.max(...latencies) : null,
+    falseTriggers: falses.length,
+    falseTriggerEpisodes: episodes.length,
+    falseTriggersInControlPeriod: falses.filter((s) => s.atMs < sch.controlEnd).length,
+    falseTriggersOnControlServices: falses.filter((s) => sch.controlServices.includes(s.service)).length,
+    falseTriggerSamples: episodes.slice(0, 10).map((e) => ({ service: e.service, what: e.what, atS: +((e.atMs - sch.t0) / 1000).toFixed(1) })),
+    byKind,
+    perFault,
+  };
+}
+
+function prometheusConfig(scrape: number, dir: string, amPort: number, fleetUrl: string, writeUrls: readonly string[]): string {
+  const remoteWrites = writeUrls.map((u) => `  - url: ${u}/api/v1/write
+    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 2s }
+    write_relabel_configs:
+      - source_labels: [__name__]
+        regex: 'svc:.*'
+        action: keep
+`).join('');
+  return `global:
+  scrape_interval: ${scrape}s
+  evaluation_interval: ${scrape}s
+rule_files: [${JSON.stringify(path.join(dir, 'rules.yml'))}]
+alerting:
+  alertmanagers:
+    - static_configs: [{ targets: ['127.0.0.1:${amPort}'] }]
+scrape_configs:
+  - job_name: fleet
+    static_configs: [{ targets: ['${new URL(fleetUrl).host}'] }]
+remote_write:
+${remoteWrites}`;
+}
+
+const RULES = `groups:
   - name: fleet-recording
     rules:
       - record: svc:request_rate:rate1m
@@ -191,27 +289,9 @@ async function main(): Promise<void> {
         for: 1m
         labels: { severity: page }
 `;
-  writeFileSync(path.join(dir, 'rules.yml'), rules);
-  const prom = `global:
-  scrape_interval: ${scrape}s
-  evaluation_interval: ${scrape}s
-rule_files: [${JSON.stringify(path.join(dir, 'rules.yml'))}]
-alerting:
-  alertmanagers:
-    - static_configs: [{ targets: ['127.0.0.1:${amPort}'] }]
-scrape_configs:
-  - job_name: fleet
-    static_configs: [{ targets: ['${new URL(fleet.url).host}'] }]
-remote_write:
-  - url: ${aiopsUrl}/api/v1/write
-    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 2s }
-    write_relabel_configs:
-      - source_labels: [__name__]
-        regex: 'svc:.*'
-        action: keep
-`;
-  writeFileSync(path.join(dir, 'prometheus.yml'), prom);
-  const am = `route:
+
+function alertmanagerConfig(hookPort: number): string {
+  return `route:
   receiver: hook
   group_by: [alertname, service]
   group_wait: 10s
@@ -221,7 +301,59 @@ receivers:
   - name: hook
     webhook_configs: [{ url: 'http://127.0.0.1:${hookPort}/hook', send_resolved: true }]
 `;
-  writeFileSync(path.join(dir, 'alertmanager.yml'), am);
+}
+
+/** The baseline's webhook receiver: every firing alert Alertmanager posts, timestamped on arrival. */
+async function startAlertHook(port: number, into: Signal[]): Promise<Server> {
+  const hook: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = Date.now();
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { alerts: Array<{ status: string; labels: Record<string, string> }> };
+        for (const a of body.alerts) if (a.status === 'firing') into.push({ service: a.labels.service ?? '?', atMs: at, what: a.labels.alertname ?? '?' });
+      } catch {
+        /* not an Alertmanager body: nothing to count */
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(port, '127.0.0.1', r));
+  return hook;
+}
+
+async function main(): Promise<void> {
+  const args = parseLatencyArgs(process.argv.slice(2));
+  // a bad --compare-model fails now, not after the 8-minute warm-up
+  if (args.compareModel !== undefined) await readForecasterMeta(path.resolve(args.compareModel));
+  const scrape = args.scrapeS;
+  // durations: warm-up long enough for the detector's minimum points and calibration history (≥ 32 scrapes)
+  const warmupMs = Math.max(180_000, 32 * scrape * 1000);
+  const controlMs = scrape >= 15 ? 90_000 : 60_000;
+  const faultMs = 150_000; // long enough for `for: 1m` + group_wait to fire in the baseline
+  const spacingMs = 33_000;
+  const recoveryMs = 120_000; // after a fault ends, signals are the recovery, neither caught nor false
+  const catchAfterEndMs = 60_000;
+
+  // enough services that one is never faulted again before its last fault and recovery are over
+  const faultedServices = Array.from({ length: Math.min(10, Math.max(Math.ceil((faultMs + recoveryMs) / spacingMs), Math.ceil(args.faults / 2))) }, (_, i) => `svc-${String.fromCharCode(97 + i)}`);
+  const controlServices = ['ctl-a', 'ctl-b'];
+  const fleet = new Fleet([...faultedServices, ...controlServices], args.seed);
+  await fleet.start();
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'aiopsd-latency-'));
+  const [promPort, amPort, hookPort] = [await freePort(), await freePort(), await freePort()];
+  log(`work dir ${dir}; fleet ${fleet.url}; scrape ${scrape}s; faults ${args.faults}${args.compareModel === undefined ? '' : `; comparing with ${args.compareModel}`}`);
+
+  const baseline: Signal[] = [];
+  const hook = await startAlertHook(hookPort, baseline);
+  const daemons = [await startDaemon(dir, 'aiopsd', args.detectIntervalMs, undefined)];
+  if (args.compareModel !== undefined) daemons.push(await startDaemon(dir, 'aiopsd-compare', args.detectIntervalMs, args.compareModel));
+
+  writeFileSync(path.join(dir, 'rules.yml'), RULES);
+  writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(scrape, dir, amPort, fleet.url, daemons.map((d) => d.url)));
+  writeFileSync(path.join(dir, 'alertmanager.yml'), alertmanagerConfig(hookPort));
   const alertmanager = startProcess('alertmanager', '/usr/bin/prometheus-alertmanager', [
     `--config.file=${path.join(dir, 'alertmanager.yml')}`,
     `--storage.path=${path.join(dir, 'am-data')}`,
@@ -235,7 +367,7 @@ receivers:
   ], dir);
 
   const stopAll = async (): Promise<void> => {
-    await Promise.all([stopProcess(prometheus), stopProcess(alertmanager), stopProcess(aiopsd)]);
+    await Promise.all([stopProcess(prometheus), stopProcess(alertmanager), ...daemons.map((d) => stopProcess(d.child))]);
     await fleet.stop();
     await new Promise<void>((r) => hook.close(() => r()));
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
@@ -243,35 +375,12 @@ receivers:
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
   try {
-    await waitHttp(`${aiopsUrl}/readyz`, 90_000);
+    for (const d of daemons) await waitHttp(`${d.url}/readyz`, 90_000);
     await waitHttp(`http://127.0.0.1:${amPort}/-/ready`, 30_000);
     await waitHttp(`http://127.0.0.1:${promPort}/-/ready`, 30_000);
     const t0 = Date.now();
     log(`all up; warm-up ${warmupMs / 1000}s`);
-
-    // aiopsd's signals: poll decision.proposed records (their own timestamps are the signal time)
-    const aiops: Signal[] = [];
-    let afterSeq = 0;
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        try {
-          for (;;) {
-            const r = await fetch(`${aiopsUrl}/api/v1/audit?kind=decision.proposed&after_seq=${afterSeq}&limit=1000`, { signal: AbortSignal.timeout(5000) });
-            if (!r.ok) break;
-            const body = (await r.json()) as { records: Array<{ seq: number; ts: string; target?: { name?: string }; body?: { rule?: string } }> };
-            for (const rec of body.records) {
-              afterSeq = Math.max(afterSeq, rec.seq);
-              aiops.push({ service: rec.target?.name ?? '?', atMs: Date.parse(rec.ts), what: rec.body?.rule ?? '?' });
-            }
-            if (body.records.length < 1000) break;
-          }
-        } catch {
-          /* keep polling */
-        }
-        await sleep(2000);
-      }
-    })();
+    const pollers = daemons.map((d) => new DecisionPoller(d.url));
 
     await sleep(warmupMs);
     const measureStart = Date.now();
@@ -285,8 +394,7 @@ receivers:
       const kind = FAULT_KINDS[(i + Math.floor(i / faultedServices.length)) % FAULT_KINDS.length]!;
       const startMs = Date.now();
       fleet.setFault(service, kind);
-      const rec: FaultRec = { service, kind, startMs, endMs: startMs + faultMs };
-      faults.push(rec);
+      faults.push({ service, kind, startMs, endMs: startMs + faultMs });
       log(`fault ${i + 1}/${args.faults}: ${kind} on ${service}`);
       setTimeout(() => fleet.setFault(service, undefined), faultMs);
       if (i < args.faults - 1) await sleep(spacingMs);
@@ -294,49 +402,12 @@ receivers:
     await sleep(faultMs + catchAfterEndMs);
     const measureEnd = Date.now();
     await sleep(4000); // last audit poll
-    polling = false;
-    await poller;
+    await Promise.all(pollers.map((p) => p.stop()));
 
-    const evaluate = (signals: Signal[]) => {
-      const latencies: number[] = [];
-      const perFault = faults.map((f) => {
-        const first = signals.filter((s) => s.service === f.service && s.atMs >= f.startMs && s.atMs <= f.endMs + catchAfterEndMs).sort((a, b) => a.atMs - b.atMs)[0];
-        const latencyS = first ? +((first.atMs - f.startMs) / 1000).toFixed(2) : null;
-        if (latencyS !== null) latencies.push(latencyS);
-        return { service: f.service, kind: f.kind, latencyS, signal: first?.what ?? null };
-      });
-      // false triggers: after warm-up, outside [fault start, fault end + recovery] of that service
-      const falses = signals.filter((s) => {
-        if (s.atMs < measureStart || s.atMs > measureEnd) return false;
-        return !faults.some((f) => f.service === s.service && s.atMs >= f.startMs && s.atMs <= f.endMs + recoveryMs);
-      });
-      // episodes: signals for one service closer than 5 min count once
-      const episodes: Signal[] = [];
-      for (const s of [...falses].sort((a, b) => a.atMs - b.atMs)) {
-        if (!episodes.some((e) => e.service === s.service && s.atMs - e.atMs < 300_000)) episodes.push(s);
-      }
-      const byKind = Object.fromEntries(FAULT_KINDS.map((k) => {
-        const ls = perFault.filter((p) => p.kind === k && p.latencyS !== null).map((p) => p.latencyS!);
-        return [k, { faults: perFault.filter((p) => p.kind === k).length, caught: ls.length, p50S: quantile(ls, 0.5), p95S: quantile(ls, 0.95) }];
-      }));
-      return {
-        faults: faults.length,
-        caught: latencies.length,
-        missed: faults.length - latencies.length,
-        p50S: quantile(latencies, 0.5),
-        p95S: quantile(latencies, 0.95),
-        maxS: latencies.length ? Math.max(...latencies) : null,
-        falseTriggers: falses.length,
-        falseTriggerEpisodes: episodes.length,
-        falseTriggersInControlPeriod: falses.filter((s) => s.atMs < controlEnd).length,
-        falseTriggersOnControlServices: falses.filter((s) => controlServices.includes(s.service)).length,
-        falseTriggerSamples: episodes.slice(0, 10).map((e) => ({ service: e.service, what: e.what, atS: +((e.atMs - t0) / 1000).toFixed(1) })),
-        byKind,
-        perFault,
-      };
-    };
-    const a = evaluate(aiops);
-    const b = evaluate(baseline);
+    const schedule: Schedule = { faults, controlServices, t0, measureStart, controlEnd, measureEnd, recoveryMs, catchAfterEndMs };
+    const a = evaluateSignals(pollers[0]!.signals, schedule);
+    const b = evaluateSignals(baseline, schedule);
+    const compared = pollers[1] === undefined ? undefined : evaluateSignals(pollers[1].signals, schedule);
     const result = {
       bench: 'latency',
       date: new Date().toISOString(),
@@ -348,7 +419,7 @@ receivers:
         recordingRules: 'rate/ratio/histogram_quantile over [1m]',
         alertRules: 'error ratio > 0.05, p99 > 0.5 s, rate < 0.5 × 5 min ago; all for: 1m',
         alertmanager: 'group_wait 10s, group_by [alertname, service]',
-        detector: await shippedDetectorVersion(),
+        detector: daemons[0]!.detector,
         aiopsd: `default detector (ensemble), detect.intervalMs ${args.detectIntervalMs}, 3 shadow rules (score>=0.95, = detect.threshold), PGlite`,
         services: { faulted: faultedServices.length, control: controlServices.length },
         warmupS: warmupMs / 1000,
@@ -364,7 +435,10 @@ receivers:
         p50: a.p50S && b.p50S ? +(b.p50S / a.p50S).toFixed(2) : null,
         p95: a.p95S && b.p95S ? +(b.p95S / a.p95S).toFixed(2) : null,
       },
-      totalSignals: { aiopsd: aiops.length, baseline: baseline.length },
+      ...(compared === undefined
+        ? {}
+        : { compared: { detector: daemons[1]!.detector, modelDir: args.compareModel, ...compared, paired: pairLatencies(a.perFault, compared.perFault) } }),
+      totalSignals: { aiopsd: pollers[0]!.signals.length, baseline: baseline.length, ...(pollers[1] ? { compared: pollers[1].signals.length } : {}) },
     };
     const json = JSON.stringify(result, null, 2);
     process.stdout.write(json + '\n');

@@ -7,3 +7,26 @@ export function quantile(xs: readonly number[], q: number): number | null {
   const hi = Math.ceil(pos);
   return +(s[lo]! + (s[hi]! - s[lo]!) * (pos - lo)).toFixed(2);
 }
+
+/**
+ * Two daemons' per-fault latencies on the same samples (run.ts --compare-model): per fault compared −
+ * shipped in seconds (positive = the compared model signalled later; null where either missed), their
+ * median, and how many faults each signalled first. Within a second counts as the same evaluation: the
+ * daemon scores once a second and the two poll independently.
+ */
+export function pairLatencies(shipped: ReadonlyArray<{ latencyS: number | null }>, compared: ReadonlyArray<{ latencyS: number | null }>) {
+  if (shipped.length !== compared.length) throw new Error(`pairLatencies: ${shipped.length} faults vs ${compared.length}`);
+  const deltasS = shipped.map((f, i) => {
+    const c = compared[i]!.latencyS;
+    return f.latencyS === null || c === null ? null : +(c - f.latencyS).toFixed(2);
+  });
+  const known = deltasS.filter((d): d is number => d !== null);
+  return {
+    deltasS,
+    medianDeltaS: quantile(known, 0.5),
+    comparedLater: known.filter((d) => d >= 1).length,
+    comparedEarlier: known.filter((d) => d <= -1).length,
+    same: known.filter((d) => Math.abs(d) < 1).length,
+    unpaired: deltasS.length - known.length,
+  };
+}

@@ -12,6 +12,8 @@ import type { Decision } from '../../src/domain/types.js';
 import { dropSchema, postgresAvailable, tempDir, testConfig, TEST_DATABASE_URL } from '../support/env.js';
 import { remoteWriteBody, REMOTE_WRITE_HEADERS, spikeSeries } from '../support/remote-write.js';
 import { runCli } from '../support/cli.js';
+import { readForecasterMeta } from '../../src/detect/model.js';
+import { defaultModelDir } from '../../src/detect/registry.js';
 
 const RULES: PolicyRule[] = [
   {
@@ -53,6 +55,13 @@ describe.each<Engine>(['pglite', 'postgres'])('wire to audit log, end to end (%s
     await k8s?.close();
     if (engine === 'postgres') await dropSchema(config.database.schema);
     tmp.cleanup();
+  });
+
+  it.skipIf(skip)('/metrics names the TF.js backend and the forecaster version scoring, from start-up', async () => {
+    const { version } = await readForecasterMeta(defaultModelDir());
+    const text = (await request(daemon.url).get('/metrics')).text;
+    expect(text).toMatch(/^aiopsd_detect_backend_info\{backend="(wasm|cpu|tensorflow)"\} 1$/m);
+    expect(text).toContain(`aiopsd_detect_model_info{version="${version}"} 1`);
   });
 
   it.skipIf(skip)('a spike becomes an anomaly, a decision, a dry-run job and a verified audit chain', async () => {
@@ -98,6 +107,7 @@ describe.each<Engine>(['pglite', 'postgres'])('wire to audit log, end to end (%s
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`seq ${dryRunSeq}`);
   });
+
 });
 
 /** Change one character of one stored record, bypassing the append-only trigger as an attacker with DB access would. */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseLatencyArgs } from '../../../bench/latency/args.js';
+import { pairLatencies } from '../../../bench/latency/stats.js';
 import { median, summarizeLatency, type ContenderFigures, type LatencyResultFile } from '../../../bench/latency/summarize.js';
 import { Fleet } from '../../../bench/latency/fleet.js';
 
@@ -22,6 +23,13 @@ describe('parseLatencyArgs', () => {
     expect(() => parseLatencyArgs(['--fault', '3'])).toThrow(/unknown argument/);
   });
 
+  it('--compare-model needs a directory', () => {
+    expect(parseLatencyArgs(['--compare-model', '/tmp/m'])).toMatchObject({ compareModel: '/tmp/m' });
+    expect(parseLatencyArgs([])).toMatchObject({ compareModel: undefined });
+    expect(() => parseLatencyArgs(['--compare-model'])).toThrow(/--compare-model needs a model directory/);
+    expect(() => parseLatencyArgs(['--compare-model', '--seed', '3'])).toThrow(/--compare-model needs a model directory/);
+  });
+
   it('--quick changes only the values not given', () => {
     expect(parseLatencyArgs(['--quick'])).toMatchObject({ faults: 6, scrapeS: 5 });
     expect(parseLatencyArgs(['--quick', '--faults', '9'])).toMatchObject({ faults: 9, scrapeS: 5 });
@@ -35,6 +43,21 @@ describe('parseLatencyArgs', () => {
       expect(values.every(Number.isFinite)).toBe(true);
       expect(values.some((v) => v > 0)).toBe(true);
     }
+  });
+});
+
+describe('pairLatencies', () => {
+  it('gives compared − shipped per fault, a second or more counting as later or earlier', () => {
+    const p = pairLatencies(
+      [{ latencyS: 10 }, { latencyS: 12 }, { latencyS: 20 }, { latencyS: null }, { latencyS: 5 }],
+      [{ latencyS: 25.5 }, { latencyS: 12.4 }, { latencyS: 5 }, { latencyS: 9 }, { latencyS: null }],
+    );
+    expect(p.deltasS).toEqual([15.5, 0.4, -15, null, null]);
+    expect(p).toMatchObject({ comparedLater: 1, comparedEarlier: 1, same: 1, unpaired: 2, medianDeltaS: 0.4 });
+  });
+
+  it('refuses fault lists of different lengths', () => {
+    expect(() => pairLatencies([{ latencyS: 1 }], [])).toThrow(/1 faults vs 0/);
   });
 });
 
