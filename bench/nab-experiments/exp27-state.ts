@@ -77,7 +77,7 @@ type Knobs = Record<string, number>;
 function scoreAll(seed: string, k: Knobs): Map<string, Float64Array> {
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
-    const st = new SeriesState(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS);
+    const st = SeriesState.build(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS);
     let raw = raws.get(seed)!.get(f.key)!;
     if (k.nearest) {
       // residual = the smaller-magnitude of (x − model forecast) and (x − previous value)

@@ -10,7 +10,7 @@
  * so p = 0.5 when Q = 1e-5 and p = 1 when Q ≤ 1e-10. The statistics are updated after the current
  * row is scored (causal: row i's probability depends on rows ≤ i only).
  */
-import { StateArena, type StateLayout } from './state-arena.js';
+import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
 
 export interface CalibratorOptions {
   /** Rows over which the raw score is averaged before it is compared (default 8). */
@@ -151,47 +151,81 @@ export interface ExcessCalibratorOptions {
  * recent past — NAB credits only the first detection in a window and charges every repeated false row.
  * Causal: the newest raw score joins the history after it is scored.
  */
-export class ExcessCalibrator {
-  /** The arena's float64 array: the ring of the last `length` raw scores at [ring, ring + length). */
-  private readonly f64: Float64Array;
+export class ExcessCalibratorKernel {
+  /** f64: the ring of the last `length` raw scores at [ring, ring + length), then its position and fill. */
   private readonly ring: number;
-  private readonly length: number;
-  private pos = 0;
-  private count = 0;
+  private readonly s: number;
+  readonly length: number;
   private readonly minHistory: number;
   private readonly tau: number;
 
-  constructor(options: ExcessCalibratorOptions = {}, arena: StateArena = StateArena.of((l) => ExcessCalibrator.reserve(l, options))) {
+  constructor(layout: StateLayout, options: ExcessCalibratorOptions = {}) {
     this.length = options.historyPoints ?? EXCESS_HISTORY_POINTS;
-    this.f64 = arena.f64s;
-    this.ring = arena.f64(this.length);
+    this.ring = layout.at64(this.length);
+    this.s = layout.at64(2);
     this.minHistory = options.minHistory ?? 10;
     this.tau = options.tau ?? 1;
   }
 
-  /** Records on `layout` the arena space the constructor takes with these options. */
-  static reserve(layout: StateLayout, options: ExcessCalibratorOptions = {}): StateLayout {
-    return layout.f64(options.historyPoints ?? EXCESS_HISTORY_POINTS);
-  }
-
-  /** Bytes of the raw-score ring. */
+  /** Bytes of state a slot holds for this calibrator. */
   get bytes(): number {
-    return this.length * Float64Array.BYTES_PER_ELEMENT;
+    return (this.length + 2) * Float64Array.BYTES_PER_ELEMENT;
   }
 
-  update(raw: number): number {
+  /** An empty history in `slot`. */
+  init(slot: StateSlot): void {
+    slot.f64[slot.b64 + this.s] = 0;
+    slot.f64[slot.b64 + this.s + 1] = 0;
+  }
+
+  update(slot: StateSlot, raw: number): number {
+    const f = slot.f64;
+    const ring = slot.b64 + this.ring;
+    const s = slot.b64 + this.s;
+    const count = f[s + 1]!;
     const r = Number.isFinite(raw) && raw > 0 ? Math.min(raw, 1e12) : 0;
     let p = 0;
-    if (this.count >= this.minHistory) {
+    if (count >= this.minHistory) {
       let mx = 0;
-      const f = this.f64;
-      for (let j = this.ring; j < this.ring + this.count; j++) if (f[j]! > mx) mx = f[j]!;
+      for (let j = ring; j < ring + count; j++) if (f[j]! > mx) mx = f[j]!;
       const ex = r - mx;
       p = ex > 0 ? 1 - Math.exp(-ex / this.tau) : 0;
     }
-    this.f64[this.ring + this.pos] = r;
-    this.pos = (this.pos + 1) % this.length;
-    if (this.count < this.length) this.count++;
+    const pos = f[s]!;
+    f[ring + pos] = r;
+    f[s] = (pos + 1) % this.length;
+    if (count < this.length) f[s + 1] = count + 1;
     return p;
+  }
+}
+
+/** One calibrator on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
+export class ExcessCalibrator implements StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+  private readonly kernel: ExcessCalibratorKernel;
+
+  constructor(options: ExcessCalibratorOptions = {}, arena?: StateArena) {
+    const layout = new StateLayout();
+    this.kernel = new ExcessCalibratorKernel(layout, options);
+    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
+    this.kernel.init(this);
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these options. */
+  static reserve(layout: StateLayout, options: ExcessCalibratorOptions = {}): StateLayout {
+    new ExcessCalibratorKernel(layout, options);
+    return layout;
+  }
+
+  /** Bytes of the raw-score ring and its position. */
+  get bytes(): number {
+    return this.kernel.bytes;
+  }
+
+  update(raw: number): number {
+    return this.kernel.update(this, raw);
   }
 }

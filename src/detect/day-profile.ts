@@ -8,64 +8,76 @@
  * difference(x, t) = x minus the nearest (smallest |difference|) of the earlier days' means for t's
  * slice of the day; NaN when no earlier day holds that slice. The nearest of several days is used so one
  * odd earlier day does not echo into today's score.
- * State: 4·bins·days + 8·days bytes of typed arrays (24 × 3: 312 B), fixed whatever the sampling rate.
+ * State: 4·bins·days + 8·days + 24 bytes of typed arrays (24 × 3: 336 B), fixed whatever the sampling
+ * rate, in a slot (state-arena.ts); the code (DayProfileKernel) is shared by every series.
  * 24 hourly slices: exact for hourly series, and 48 or 96 slices scored the NAB subset no better
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
  */
-import { StateArena, type StateLayout } from './state-arena.js';
+import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
 
 export const DAY_MS = 86_400_000;
 
-export class DayProfile {
+// float64 scalars after the day numbers: the newest time learned, and the current (day, slice) run
+const LAST_MS = 0;
+const RUN_COUNT = 1;
+const RUN_KEY = 2;
+const SCALARS = 3;
+
+/** The code of a time-of-day profile over any series' slot: offsets within a slot, and its settings. */
+export class DayProfileKernel {
   /** f32[means + slot · bins + bin]: the mean of the values in that slice on that slot's day (NaN: none). */
-  private readonly f32: Float32Array;
   private readonly means: number;
   /**
    * f64[dayOf + slot]: the day number (⌊t / period⌋) the slot holds, −1 when empty (float64: exact for any
    * integer day number, whatever periodMs).
    */
-  private readonly f64: Float64Array;
   private readonly dayOf: number;
-  private lastMs = -Infinity;
-  /** Points learned so far in the current (day, slice); points arrive in time order so one counter does. */
-  private runCount = 0;
-  private runKey = -1;
+  /**
+   * f64 scalars at [s, s + SCALARS): the newest time learned; points learned so far in the current
+   * (day, slice) and which one it is (points arrive in time order so one counter does).
+   */
+  private readonly s: number;
 
   constructor(
+    layout: StateLayout,
     readonly bins = 24,
     readonly days = 3,
     readonly periodMs = DAY_MS,
-    arena: StateArena = StateArena.of((l) => DayProfile.reserve(l, bins, days)),
   ) {
-    this.f32 = arena.f32s;
-    this.f64 = arena.f64s;
-    this.means = arena.f32(bins * days);
-    this.dayOf = arena.f64(days);
-    this.f32.fill(Number.NaN, this.means, this.means + bins * days);
-    this.f64.fill(-1, this.dayOf, this.dayOf + days);
+    this.means = layout.at32(bins * days);
+    this.dayOf = layout.at64(days);
+    this.s = layout.at64(SCALARS);
   }
 
-  /** Records on `layout` the arena space the constructor takes with these arguments (same order). */
-  static reserve(layout: StateLayout, bins = 24, days = 3): StateLayout {
-    return layout.f32(bins * days).f64(days);
-  }
-
-  /** Bytes of typed-array state (for memory reports). */
+  /** Bytes of state a slot holds for this profile. */
   get bytes(): number {
-    return this.bins * this.days * Float32Array.BYTES_PER_ELEMENT + this.days * Float64Array.BYTES_PER_ELEMENT;
+    return this.bins * this.days * Float32Array.BYTES_PER_ELEMENT + (this.days + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
+  }
+
+  /** An empty profile in `slot`. */
+  init(slot: StateSlot): void {
+    const m = slot.b32 + this.means;
+    slot.f32.fill(Number.NaN, m, m + this.bins * this.days);
+    slot.f64.fill(-1, slot.b64 + this.dayOf, slot.b64 + this.dayOf + this.days);
+    const s = slot.b64 + this.s;
+    slot.f64[s + LAST_MS] = -Infinity;
+    slot.f64[s + RUN_COUNT] = 0;
+    slot.f64[s + RUN_KEY] = -1;
   }
 
   /** x minus the nearest earlier day's mean for the slice of the day holding `timeMs`; NaN when none. */
-  difference(x: number, timeMs: number): number {
+  difference(slot: StateSlot, x: number, timeMs: number): number {
     if (!Number.isFinite(x) || !Number.isFinite(timeMs)) return Number.NaN;
     const day = Math.floor(timeMs / this.periodMs);
     const bin = this.binOf(timeMs, day);
+    const dayOf = slot.b64 + this.dayOf;
+    const means = slot.b32 + this.means;
     let best = Number.NaN;
     for (let s = 0; s < this.days; s++) {
-      const d = this.f64[this.dayOf + s]!;
+      const d = slot.f64[dayOf + s]!;
       if (d < day - this.days || d >= day) continue;
-      const m = this.f32[this.means + s * this.bins + bin]!;
+      const m = slot.f32[means + s * this.bins + bin]!;
       if (Number.isNaN(m)) continue;
       const diff = x - m;
       if (!(Math.abs(diff) >= Math.abs(best))) best = diff;
@@ -74,29 +86,67 @@ export class DayProfile {
   }
 
   /** Add x at `timeMs` to today's mean for its slice (ignored when older than the newest point seen). */
-  learn(x: number, timeMs: number): void {
-    if (!Number.isFinite(x) || !Number.isFinite(timeMs) || timeMs < this.lastMs) return;
-    this.lastMs = timeMs;
+  learn(slot: StateSlot, x: number, timeMs: number): void {
+    const f64 = slot.f64;
+    const s = slot.b64 + this.s;
+    if (!Number.isFinite(x) || !Number.isFinite(timeMs) || timeMs < f64[s + LAST_MS]!) return;
+    f64[s + LAST_MS] = timeMs;
     const day = Math.floor(timeMs / this.periodMs);
-    const slot = ((day % this.days) + this.days) % this.days;
-    if (this.f64[this.dayOf + slot] !== day) {
-      this.f64[this.dayOf + slot] = day;
-      this.f32.fill(Number.NaN, this.means + slot * this.bins, this.means + (slot + 1) * this.bins);
-      this.runKey = -1;
+    const daySlot = ((day % this.days) + this.days) % this.days;
+    const means = slot.b32 + this.means;
+    if (f64[slot.b64 + this.dayOf + daySlot] !== day) {
+      f64[slot.b64 + this.dayOf + daySlot] = day;
+      slot.f32.fill(Number.NaN, means + daySlot * this.bins, means + (daySlot + 1) * this.bins);
+      f64[s + RUN_KEY] = -1;
     }
-    const bin = this.binOf(timeMs, day);
-    const key = this.means + slot * this.bins + bin;
-    if (key !== this.runKey) {
-      this.runKey = key;
-      this.runCount = 0;
+    const key = daySlot * this.bins + this.binOf(timeMs, day);
+    if (key !== f64[s + RUN_KEY]) {
+      f64[s + RUN_KEY] = key;
+      f64[s + RUN_COUNT] = 0;
     }
-    this.runCount++;
-    const m = this.f32[key]!;
-    this.f32[key] = this.runCount === 1 ? x : m + (x - m) / this.runCount;
+    const runCount = f64[s + RUN_COUNT]! + 1;
+    f64[s + RUN_COUNT] = runCount;
+    const m = slot.f32[means + key]!;
+    slot.f32[means + key] = runCount === 1 ? x : m + (x - m) / runCount;
   }
 
   private binOf(timeMs: number, day: number): number {
     const b = Math.floor(((timeMs - day * this.periodMs) / this.periodMs) * this.bins);
     return Math.min(this.bins - 1, Math.max(0, b));
+  }
+}
+
+/** One profile on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
+export class DayProfile implements StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+  private readonly kernel: DayProfileKernel;
+
+  constructor(bins = 24, days = 3, periodMs = DAY_MS, arena?: StateArena) {
+    const layout = new StateLayout();
+    this.kernel = new DayProfileKernel(layout, bins, days, periodMs);
+    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
+    this.kernel.init(this);
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these arguments. */
+  static reserve(layout: StateLayout, bins = 24, days = 3): StateLayout {
+    new DayProfileKernel(layout, bins, days);
+    return layout;
+  }
+
+  /** Bytes of typed-array state (for memory reports). */
+  get bytes(): number {
+    return this.kernel.bytes;
+  }
+
+  difference(x: number, timeMs: number): number {
+    return this.kernel.difference(this, x, timeMs);
+  }
+
+  learn(x: number, timeMs: number): void {
+    this.kernel.learn(this, x, timeMs);
   }
 }

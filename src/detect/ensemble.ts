@@ -1,10 +1,10 @@
-import { ExcessCalibrator, type ExcessCalibratorOptions } from './calibrate.js';
+import { ExcessCalibratorKernel, type ExcessCalibratorOptions } from './calibrate.js';
 import type { ScoreBatch, StreamingDetector } from './detector.js';
-import { DAY_MS, DayProfile } from './day-profile.js';
+import { DAY_MS, DayProfileKernel } from './day-profile.js';
 import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, ROBUST_POINTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
-import { IntervalNovelty, RunningVariance } from './novelty.js';
-import { OWN_BUFFERS, StateLayout, StateSlabs, type StateArenaSource } from './state-arena.js';
+import { addMoment, IntervalNoveltyKernel, MOMENTS, momentVariance } from './novelty.js';
+import { OWN_BUFFERS, StateLayout, StateSlabs, takeSlot, type StateArenaSource, type StateSlot } from './state-arena.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
 export const ENSEMBLE_REVISION = 'ensemble-8';
@@ -91,26 +91,23 @@ export const LEARN_DELAY_POINTS = 4;
 export const FLOOR_POINTS = 30;
 
 /**
- * Per-series online state, fixed size: for the "model" component three interval summaries (values,
- * model residuals, seasonal differences) and one calibration ring; one calibration ring per other
- * enabled component. Their numbers live in regions of two typed arrays (state-arena.ts): the series'
- * slot of a slab shared by all the states of a detector (EnsembleDetector.createState), or a buffer of
- * its own when built directly. Disabled components keep no state.
+ * What the states of one configuration share: where each part's numbers sit in a slot (state-arena.ts)
+ * and the code that runs over them (the parts' kernels), for the "model" component three interval
+ * summaries (values, model residuals, seasonal differences), a time-of-day profile and one calibration
+ * ring, one calibration ring per other enabled component. Disabled components keep no state. Built once
+ * per component set by the detector, so a series pays only for its slot and one small object.
  */
-export class SeriesState {
-  private readonly calibrators: Array<ExcessCalibrator | null>;
-  private readonly values: IntervalNovelty | null;
-  private readonly residuals: IntervalNovelty | null;
-  private readonly seasonDiffs: IntervalNovelty | null;
-  private readonly profile: DayProfile | null;
-  /** Variance of the values at the rows that have a seasonal difference (the strength's denominator). */
-  private readonly pairedValues = new RunningVariance();
-  /** Points fed so far: the clock of points that come without a timestamp. */
-  private fed = 0;
-  /** Start-up (see {@link STARTUP_MAX_POINTS}): true until the first value that is not a new record. */
-  private settling = true;
-  private startMin = Infinity;
-  private startMax = -Infinity;
+export class SeriesStateShape {
+  readonly layout = new StateLayout();
+  readonly calibrators: ReadonlyArray<ExcessCalibratorKernel | null>;
+  readonly values: IntervalNoveltyKernel | null;
+  readonly residuals: IntervalNoveltyKernel | null;
+  readonly seasonDiffs: IntervalNoveltyKernel | null;
+  readonly profile: DayProfileKernel | null;
+  /** f64: moments of the values at the rows that have a seasonal difference (the strength's denominator). */
+  readonly paired: number;
+  /** f64: the start-up range, [min, max] of the values so far (STARTUP_MAX_POINTS). */
+  readonly startRange: number;
 
   /**
    * `seasonPoints`: points per day assumed for points fed without a timestamp (the window-only
@@ -120,36 +117,75 @@ export class SeriesState {
     components: readonly ComponentName[],
     options: ExcessCalibratorOptions = {},
     noveltyCapacity = NOVELTY_CAPACITY,
-    private readonly seasonWeight = SEASON_WEIGHT,
-    private readonly seasonPoints = SEASON_POINTS,
+    readonly seasonWeight = SEASON_WEIGHT,
+    readonly seasonPoints = SEASON_POINTS,
     learnDelayPoints = LEARN_DELAY_POINTS,
-    arenas: StateArenaSource = OWN_BUFFERS,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
-    const enabled = COMPONENTS.map((c) => components.includes(c));
-    const model = enabled[0]!;
+    const l = this.layout;
+    this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibratorKernel(l, cal) : null));
+    const model = components.includes('model');
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
-    const layout = stateLayout(enabled, cal, model, seasonal, noveltyCapacity, learnDelayPoints);
-    const arena = arenas.arena(layout, this);
-    this.calibrators = enabled.map((on) => (on ? new ExcessCalibrator(cal, arena) : null));
-    this.values = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
-    this.residuals = model ? new IntervalNovelty(noveltyCapacity, learnDelayPoints, arena) : null;
-    this.seasonDiffs = seasonal ? new IntervalNovelty(SEASON_NOVELTY_CAPACITY, 0, arena) : null;
-    this.profile = seasonal ? new DayProfile(DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS, arena) : null;
-    if (!arena.complete) throw new Error(`SeriesState: its layout of ${layout.bytes} bytes was not all handed out`);
+    this.values = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints) : null;
+    this.residuals = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints) : null;
+    this.seasonDiffs = seasonal ? new IntervalNoveltyKernel(l, SEASON_NOVELTY_CAPACITY, 0) : null;
+    this.profile = seasonal ? new DayProfileKernel(l, DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS) : null;
+    this.paired = l.at64(MOMENTS);
+    this.startRange = l.at64(2);
   }
 
-  /**
-   * Bytes of typed-array state held (for memory reports; object headers not included), counted as before
-   * the arena: the arrays plus the components' scalar fields, so more than the arena's size (the arrays
-   * alone, which the allocation order packs without padding).
-   */
+  /** An empty state in `slot`. */
+  init(slot: StateSlot): void {
+    for (const c of this.calibrators) c?.init(slot);
+    this.values?.init(slot);
+    this.residuals?.init(slot);
+    this.seasonDiffs?.init(slot);
+    this.profile?.init(slot);
+    slot.f64.fill(0, slot.b64 + this.paired, slot.b64 + this.paired + MOMENTS);
+    slot.f64[slot.b64 + this.startRange] = Infinity;
+    slot.f64[slot.b64 + this.startRange + 1] = -Infinity;
+  }
+}
+
+/**
+ * Per-series online state, fixed size: a slot of two typed arrays (state-arena.ts) laid out and run by a
+ * shared SeriesStateShape — the series' slot of a slab shared by all the states of a detector
+ * (EnsembleDetector.createState), or a buffer of its own when built directly.
+ */
+export class SeriesState implements StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+  /** Points fed so far: the clock of points that come without a timestamp. */
+  private fed = 0;
+  /** Start-up (see {@link STARTUP_MAX_POINTS}): true until the first value that is not a new record. */
+  private settling = true;
+
+  constructor(
+    private readonly shape: SeriesStateShape,
+    arenas: StateArenaSource = OWN_BUFFERS,
+  ) {
+    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arenas.arena(shape.layout, this), shape.layout));
+    shape.init(this);
+  }
+
+  /** A state with a shape of its own (tests, tools); the detector shares one shape among its states. */
+  static build(
+    components: readonly ComponentName[],
+    options: ExcessCalibratorOptions = {},
+    noveltyCapacity = NOVELTY_CAPACITY,
+    seasonWeight = SEASON_WEIGHT,
+    seasonPoints = SEASON_POINTS,
+    learnDelayPoints = LEARN_DELAY_POINTS,
+    arenas: StateArenaSource = OWN_BUFFERS,
+  ): SeriesState {
+    return new SeriesState(new SeriesStateShape(components, options, noveltyCapacity, seasonWeight, seasonPoints, learnDelayPoints), arenas);
+  }
+
+  /** Bytes of typed-array state held (for memory reports; the object itself not included). */
   get bytes(): number {
-    let b = (this.values?.bytes ?? 0) + (this.residuals?.bytes ?? 0) + (this.seasonDiffs?.bytes ?? 0);
-    if (this.profile) b += this.profile.bytes + 24; // + the paired value variance
-    if (this.values) b += 16; // + the start-up range (STARTUP_MAX_POINTS)
-    for (const c of this.calibrators) b += c?.bytes ?? 0;
-    return b;
+    return this.shape.layout.bytes;
   }
 
   /**
@@ -158,16 +194,17 @@ export class SeriesState {
    * calibrated score.
    */
   update(raw: Float64Array, row: number, out: { score: number; component: string }, timeMs?: number): PointResult {
-    const time = timeMs ?? (this.fed * DAY_MS) / Math.max(1, this.seasonPoints);
+    const time = timeMs ?? (this.fed * DAY_MS) / Math.max(1, this.shape.seasonPoints);
     this.fed++;
     let best = 0;
     let comp: ComponentName = COMPONENTS[0];
     const o = row * RAW_STRIDE;
+    const calibrators = this.shape.calibrators;
     for (let c = 0; c < COMPONENT_COUNT; c++) {
-      const cal = this.calibrators[c];
+      const cal = calibrators[c];
       if (!cal) continue;
       const r = c === 0 ? this.modelRaw(raw[o]!, raw[o + RAW_VALUE]!, time) : raw[o + c]!;
-      const p = cal.update(r);
+      const p = cal.update(this, r);
       // strictly greater: on ties the earlier (simpler) component is named
       if (p > best) {
         best = p;
@@ -194,50 +231,33 @@ export class SeriesState {
    * and residual novelty are in units of max(sd, the fading level-relative floor: LEVEL_FLOOR).
    */
   private modelRaw(residual: number, x: number, timeMs: number): number {
+    const shape = this.shape;
+    const f64 = this.f64;
     if (this.settling && Number.isFinite(x)) {
-      const record = x > this.startMax || x < this.startMin;
-      this.startMin = Math.min(this.startMin, x);
-      this.startMax = Math.max(this.startMax, x);
+      const at = this.b64 + shape.startRange;
+      const record = x > f64[at + 1]! || x < f64[at]!;
+      f64[at] = Math.min(f64[at]!, x);
+      f64[at + 1] = Math.max(f64[at + 1]!, x);
       if (record && this.fed <= STARTUP_MAX_POINTS) return 0;
       this.settling = false;
     }
-    const vals = this.values!;
-    const floor = LEVEL_FLOOR * Math.abs(vals.average) * Math.sqrt(FLOOR_POINTS / (vals.count + FLOOR_POINTS));
-    let v = vals.update(x, floor);
+    const vals = shape.values!;
+    const floor = LEVEL_FLOOR * Math.abs(vals.average(this)) * Math.sqrt(FLOOR_POINTS / (vals.count(this) + FLOOR_POINTS));
+    let v = vals.update(this, x, floor);
     let strength = 0;
-    if (this.seasonDiffs && this.profile) {
-      const sd = this.seasonDiffs;
-      const vx = this.pairedValues.variance;
-      if (vx > 0 && sd.count > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance / vx));
-      const diff = this.profile.difference(x, timeMs);
-      this.profile.learn(x, timeMs);
-      if (!Number.isNaN(diff)) this.pairedValues.add(x);
-      v += this.seasonWeight * strength * sd.update(diff);
+    const sd = shape.seasonDiffs;
+    const profile = shape.profile;
+    if (sd && profile) {
+      const paired = this.b64 + shape.paired;
+      const vx = momentVariance(f64, paired);
+      if (vx > 0 && sd.count(this) > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance(this) / vx));
+      const diff = profile.difference(this, x, timeMs);
+      profile.learn(this, x, timeMs);
+      if (!Number.isNaN(diff)) addMoment(f64, paired, x);
+      v += shape.seasonWeight * strength * sd.update(this, diff);
     }
-    return Number.isNaN(residual) ? v : v + (1 - strength) * this.residuals!.update(residual, floor);
+    return Number.isNaN(residual) ? v : v + (1 - strength) * shape.residuals!.update(this, residual, floor);
   }
-}
-
-/** The arena space SeriesState's constructor takes for these components, in its allocation order. */
-function stateLayout(
-  enabled: readonly boolean[],
-  cal: ExcessCalibratorOptions,
-  model: boolean,
-  seasonal: boolean,
-  noveltyCapacity: number,
-  learnDelayPoints: number,
-): StateLayout {
-  const layout = new StateLayout();
-  for (const on of enabled) if (on) ExcessCalibrator.reserve(layout, cal);
-  if (model) {
-    IntervalNovelty.reserve(layout, noveltyCapacity, learnDelayPoints); // values
-    IntervalNovelty.reserve(layout, noveltyCapacity, learnDelayPoints); // residuals
-  }
-  if (seasonal) {
-    IntervalNovelty.reserve(layout, SEASON_NOVELTY_CAPACITY, 0);
-    DayProfile.reserve(layout, DAY_PROFILE_BINS, DAY_PROFILE_DAYS);
-  }
-  return layout;
 }
 
 /**
@@ -263,6 +283,8 @@ export class EnsembleDetector implements StreamingDetector {
   readonly components: readonly ComponentName[];
   /** The numeric state of every series this detector creates, in shared slabs (state-arena.ts). */
   private readonly stateSlabs = new StateSlabs();
+  /** One shape per set of enabled components (at most 2³), shared by the states created for it. */
+  private readonly shapes = new Map<string, SeriesStateShape>();
 
   constructor(
     readonly forecaster: Forecaster | null,
@@ -282,9 +304,15 @@ export class EnsembleDetector implements StreamingDetector {
   }
 
   createState(components: readonly string[] = this.components): SeriesState {
-    const known = components.filter((c): c is ComponentName => (COMPONENTS as readonly string[]).includes(c));
-    const o = this.options;
-    return new SeriesState(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, this.stateSlabs);
+    const known = COMPONENTS.filter((c) => components.includes(c));
+    const key = known.join(',');
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      const o = this.options;
+      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS);
+      this.shapes.set(key, shape);
+    }
+    return new SeriesState(shape, this.stateSlabs);
   }
 
   /**

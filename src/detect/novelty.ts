@@ -16,9 +16,10 @@
  * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
  * value's distance is under-stated by at most one float32 step, ~6e-8 relative): it halves the state
  * so the per-series state has room for the day profile (day-profile.ts).
- * State: 8·capacity + 8·delayPoints + 40 bytes.
+ * State: 8·capacity + 8·delayPoints + 56 bytes, all in a slot of typed arrays (state-arena.ts): the
+ * code (IntervalNoveltyKernel) is shared by every series, so a series pays no object for it.
  */
-import { StateArena, type StateLayout } from './state-arena.js';
+import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
 
 /**
  * With delayPoints > 0, values are still learned at once until this many are known: a young series has
@@ -28,22 +29,62 @@ import { StateArena, type StateLayout } from './state-arena.js';
  */
 export const DELAY_AFTER_POINTS = 32;
 
-export class IntervalNovelty {
-  /** The arena's float32 array: interval lower bounds at [lo, lo + capacity], upper bounds at [hi, …]. */
-  private readonly f32: Float32Array;
+/** Running count, mean and sum of squared deviations (Welford), kept as three float64 elements. */
+export const MOMENTS = 3;
+
+/** Adds x to the moments at f[at] (count), f[at + 1] (mean), f[at + 2] (sum of squared deviations). */
+export function addMoment(f: Float64Array, at: number, x: number): void {
+  const n = f[at]! + 1;
+  const d = x - f[at + 1]!;
+  const mean = f[at + 1]! + d / n;
+  f[at] = n;
+  f[at + 1] = mean;
+  f[at + 2] = f[at + 2]! + d * (x - mean);
+}
+
+/** Population variance of the moments at f[at] (0 before two values). */
+export function momentVariance(f: Float64Array, at: number): number {
+  const n = f[at]!;
+  return n > 1 ? f[at + 2]! / n : 0;
+}
+
+// float64 scalars of one summary, after its moments: interval count, then the pending ring's fill and position
+const SIZE = MOMENTS;
+const PENDING_COUNT = MOMENTS + 1;
+const PENDING_POS = MOMENTS + 2;
+const SCALARS = MOMENTS + 3;
+
+/** Number of the `size` intervals (lower bounds at f[lo…]) starting at or below x. */
+function intervalsAtOrBelow(f: Float32Array, lo: number, size: number, x: number): number {
+  let k = 0;
+  let end = size;
+  while (k < end) {
+    const mid = (k + end) >> 1;
+    if (f[lo + mid]! <= x) k = mid + 1;
+    else end = mid;
+  }
+  return k;
+}
+
+/** Distance from x to the nearest of the `size` intervals (k = intervalsAtOrBelow(x)); Infinity when none. */
+function distance(f: Float32Array, lo: number, hi: number, size: number, x: number, k: number): number {
+  let dist = Infinity;
+  if (k > 0) dist = Math.max(0, x - f[hi + k - 1]!);
+  if (k < size) dist = Math.min(dist, f[lo + k]! - x);
+  return dist;
+}
+
+/**
+ * The code of one interval summary over any series' slot: offsets of its regions within a slot of the
+ * layout it was reserved on, and its settings. Holds no per-series data.
+ */
+export class IntervalNoveltyKernel {
+  /** f32: interval lower bounds at [lo, lo + capacity], upper bounds at [hi, …]. */
   private readonly lo: number;
   private readonly hi: number;
-  /** The arena's float64 array: the pending ring at [pending, pending + delayPoints). */
-  private readonly f64: Float64Array;
+  /** f64: the moments and scalars at [s, s + SCALARS), the pending ring at [pending, pending + delayPoints). */
+  private readonly s: number;
   private readonly pending: number;
-  private size = 0;
-  private n = 0;
-  private mean = 0;
-  private m2 = 0;
-
-  /** Of the last `delayPoints` values, scored but not learned yet (a ring; oldest at pendingPos when full). */
-  private pendingCount = 0;
-  private pendingPos = 0;
 
   /**
    * `delayPoints`: a value joins the summary and the running mean/sd this many updates after it was
@@ -53,40 +94,39 @@ export class IntervalNovelty {
    * took twelve 5 s points to show in a [1m] rate scored lower at every point and was missed).
    */
   constructor(
+    layout: StateLayout,
     readonly capacity = 16,
     readonly delayPoints = 0,
-    arena: StateArena = StateArena.of((l) => IntervalNovelty.reserve(l, capacity, delayPoints)),
   ) {
-    this.f32 = arena.f32s;
-    this.f64 = arena.f64s;
-    this.lo = arena.f32(capacity + 1);
-    this.hi = arena.f32(capacity + 1);
-    this.pending = arena.f64(delayPoints);
+    this.lo = layout.at32(capacity + 1);
+    this.hi = layout.at32(capacity + 1);
+    this.s = layout.at64(SCALARS);
+    this.pending = layout.at64(delayPoints);
   }
 
-  /** Records on `layout` the arena space the constructor takes with these arguments (same order). */
-  static reserve(layout: StateLayout, capacity = 16, delayPoints = 0): StateLayout {
-    return layout.f32(capacity + 1).f32(capacity + 1).f64(delayPoints);
+  /** Bytes of state a slot holds for this summary. */
+  get bytes(): number {
+    return 2 * (this.capacity + 1) * Float32Array.BYTES_PER_ELEMENT + (SCALARS + this.delayPoints) * Float64Array.BYTES_PER_ELEMENT;
+  }
+
+  /** An empty summary in `slot`. */
+  init(slot: StateSlot): void {
+    slot.f64.fill(0, slot.b64 + this.s, slot.b64 + this.s + SCALARS);
   }
 
   /** Values seen so far. */
-  get count(): number {
-    return this.n;
+  count(slot: StateSlot): number {
+    return slot.f64[slot.b64 + this.s]!;
   }
 
   /** Population variance of the values seen so far (0 before two). */
-  get variance(): number {
-    return this.n > 1 ? this.m2 / this.n : 0;
+  variance(slot: StateSlot): number {
+    return momentVariance(slot.f64, slot.b64 + this.s);
   }
 
   /** Mean of the values seen so far (0 before one). */
-  get average(): number {
-    return this.mean;
-  }
-
-  /** Bytes of typed-array state (for memory reports). */
-  get bytes(): number {
-    return 2 * (this.capacity + 1) * Float32Array.BYTES_PER_ELEMENT + this.delayPoints * Float64Array.BYTES_PER_ELEMENT + 4 * 8;
+  average(slot: StateSlot): number {
+    return slot.f64[slot.b64 + this.s + 1]!;
   }
 
   /**
@@ -94,84 +134,130 @@ export class IntervalNovelty {
    * history. Non-finite values score 0 and are not learned. `floor`: the scale is at least this (the
    * caller's level-relative floor, ensemble.ts LEVEL_FLOOR; 0 = the running sd alone).
    */
-  update(x: number, floor = 0): number {
+  update(slot: StateSlot, x: number, floor = 0): number {
     if (!Number.isFinite(x)) return 0;
-    const k = this.intervalsAtOrBelow(x);
-    const dist = this.distance(x, k);
+    const f64 = slot.f64;
+    const f32 = slot.f32;
+    const s = slot.b64 + this.s;
+    const lo = slot.b32 + this.lo;
+    const hi = slot.b32 + this.hi;
+    const k = intervalsAtOrBelow(f32, lo, f64[s + SIZE]!, x);
+    const dist = distance(f32, lo, hi, f64[s + SIZE]!, x, k);
+    const n = f64[s]!;
     let score = 0;
-    if (this.n > 1 && dist !== Infinity) {
+    if (n > 1 && dist !== Infinity) {
       // the sd's upper one-standard-error bound, sd · (1 + 1/√(2n)) (ensemble-8): from a few dozen values the
       // spread is uncertain, and a young noisy series' ordinary 3-σ value looked like a new record
-      const sd = Math.max(Math.sqrt(this.m2 / this.n) * (1 + 1 / Math.sqrt(2 * this.n)), floor) + 1e-9 + 1e-6 * Math.abs(this.mean);
+      const sd = Math.max(Math.sqrt(f64[s + 2]! / n) * (1 + 1 / Math.sqrt(2 * n)), floor) + 1e-9 + 1e-6 * Math.abs(f64[s + 1]!);
       score = dist / sd;
     }
     const delay = this.delayPoints;
-    if (delay === 0 || (this.n < DELAY_AFTER_POINTS && this.pendingCount === 0)) this.learn(x, k, dist);
-    else if (this.pendingCount < delay) this.f64[this.pending + this.pendingCount++] = x;
-    else {
-      const oldest = this.f64[this.pending + this.pendingPos]!;
-      this.f64[this.pending + this.pendingPos] = x;
-      this.pendingPos = (this.pendingPos + 1) % delay;
-      const ko = this.intervalsAtOrBelow(oldest);
-      this.learn(oldest, ko, this.distance(oldest, ko));
+    const pendingCount = f64[s + PENDING_COUNT]!;
+    if (delay === 0 || (n < DELAY_AFTER_POINTS && pendingCount === 0)) this.learn(slot, x, k, dist);
+    else if (pendingCount < delay) {
+      f64[slot.b64 + this.pending + pendingCount] = x;
+      f64[s + PENDING_COUNT] = pendingCount + 1;
+    } else {
+      const pos = f64[s + PENDING_POS]!;
+      const at = slot.b64 + this.pending + pos;
+      const oldest = f64[at]!;
+      f64[at] = x;
+      f64[s + PENDING_POS] = pos + 1 === delay ? 0 : pos + 1;
+      const size = f64[s + SIZE]!;
+      const ko = intervalsAtOrBelow(f32, lo, size, oldest);
+      this.learn(slot, oldest, ko, distance(f32, lo, hi, size, oldest, ko));
     }
     return score;
   }
 
-  /** Number of intervals starting at or below x. */
-  private intervalsAtOrBelow(x: number): number {
-    const f = this.f32;
-    const lo = this.lo;
-    let k = 0;
-    let hiIdx = this.size;
-    while (k < hiIdx) {
-      const mid = (k + hiIdx) >> 1;
-      if (f[lo + mid]! <= x) k = mid + 1;
-      else hiIdx = mid;
-    }
-    return k;
-  }
-
-  /** Distance from x to the nearest covered interval (k = intervalsAtOrBelow(x)); Infinity when none. */
-  private distance(x: number, k: number): number {
-    let dist = Infinity;
-    if (k > 0) dist = Math.max(0, x - this.f32[this.hi + k - 1]!);
-    if (k < this.size) dist = Math.min(dist, this.f32[this.lo + k]! - x);
-    return dist;
-  }
-
   /** x joins the summary and the running mean and variance. */
-  private learn(x: number, k: number, dist: number): void {
-    if (dist > 0) this.insert(k, x);
-    this.n++;
-    const d = x - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (x - this.mean);
+  private learn(slot: StateSlot, x: number, k: number, dist: number): void {
+    if (dist > 0) this.insert(slot, k, x);
+    addMoment(slot.f64, slot.b64 + this.s, x);
   }
 
-  private insert(k: number, x: number): void {
-    const f = this.f32;
-    const lo = this.lo;
-    const hi = this.hi;
-    f.copyWithin(lo + k + 1, lo + k, lo + this.size);
-    f.copyWithin(hi + k + 1, hi + k, hi + this.size);
+  private insert(slot: StateSlot, k: number, x: number): void {
+    const f = slot.f32;
+    const lo = slot.b32 + this.lo;
+    const hi = slot.b32 + this.hi;
+    const sizeAt = slot.b64 + this.s + SIZE;
+    let size = slot.f64[sizeAt]!;
+    f.copyWithin(lo + k + 1, lo + k, lo + size);
+    f.copyWithin(hi + k + 1, hi + k, hi + size);
     f[lo + k] = float32AtMost(x);
     f[hi + k] = float32AtLeast(x);
-    this.size++;
-    if (this.size <= this.capacity) return;
-    let g = 0;
-    let best = Infinity;
-    for (let j = 0; j + 1 < this.size; j++) {
-      const gap = f[lo + j + 1]! - f[hi + j]!;
-      if (gap < best) {
-        best = gap;
-        g = j;
+    size++;
+    if (size > this.capacity) {
+      let g = 0;
+      let best = Infinity;
+      for (let j = 0; j + 1 < size; j++) {
+        const gap = f[lo + j + 1]! - f[hi + j]!;
+        if (gap < best) {
+          best = gap;
+          g = j;
+        }
       }
+      f[hi + g] = f[hi + g + 1]!;
+      f.copyWithin(lo + g + 1, lo + g + 2, lo + size);
+      f.copyWithin(hi + g + 1, hi + g + 2, hi + size);
+      size--;
     }
-    f[hi + g] = f[hi + g + 1]!;
-    f.copyWithin(lo + g + 1, lo + g + 2, lo + this.size);
-    f.copyWithin(hi + g + 1, hi + g + 2, hi + this.size);
-    this.size--;
+    slot.f64[sizeAt] = size;
+  }
+}
+
+/** One interval summary on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
+export class IntervalNovelty implements StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+  private readonly kernel: IntervalNoveltyKernel;
+
+  constructor(capacity = 16, delayPoints = 0, arena?: StateArena) {
+    const layout = new StateLayout();
+    this.kernel = new IntervalNoveltyKernel(layout, capacity, delayPoints);
+    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
+    this.kernel.init(this);
+  }
+
+  /** Records on `layout` the arena space the constructor takes with these arguments. */
+  static reserve(layout: StateLayout, capacity = 16, delayPoints = 0): StateLayout {
+    new IntervalNoveltyKernel(layout, capacity, delayPoints);
+    return layout;
+  }
+
+  get capacity(): number {
+    return this.kernel.capacity;
+  }
+
+  get delayPoints(): number {
+    return this.kernel.delayPoints;
+  }
+
+  /** Values seen so far. */
+  get count(): number {
+    return this.kernel.count(this);
+  }
+
+  /** Population variance of the values seen so far (0 before two). */
+  get variance(): number {
+    return this.kernel.variance(this);
+  }
+
+  /** Mean of the values seen so far (0 before one). */
+  get average(): number {
+    return this.kernel.average(this);
+  }
+
+  /** Bytes of typed-array state (for memory reports). */
+  get bytes(): number {
+    return this.kernel.bytes;
+  }
+
+  /** IntervalNoveltyKernel.update on this summary's slot. */
+  update(x: number, floor = 0): number {
+    return this.kernel.update(this, x, floor);
   }
 }
 
@@ -191,27 +277,4 @@ export function float32AtMost(x: number): number {
 /** The smallest float32 ≥ x (finite x within float32 range). */
 export function float32AtLeast(x: number): number {
   return -float32AtMost(-x);
-}
-
-/** Running mean and population variance (Welford), 24 bytes. */
-export class RunningVariance {
-  private n = 0;
-  private mean = 0;
-  private m2 = 0;
-
-  get count(): number {
-    return this.n;
-  }
-
-  /** Population variance of the values added so far (0 before two). */
-  get variance(): number {
-    return this.n > 1 ? this.m2 / this.n : 0;
-  }
-
-  add(x: number): void {
-    this.n++;
-    const d = x - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (x - this.mean);
-  }
 }

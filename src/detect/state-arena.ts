@@ -4,9 +4,10 @@
  * Why: for arrays of a few dozen elements the typed-array objects cost more than the data. V8 spends
  * ~96 bytes of heap on every typed-array view. The per-series state (ensemble.ts SeriesState) first held
  * twelve arrays of their own (~5.4 KB RSS a series), then twelve views on one buffer (~3.5 KB), then
- * regions of one Float64Array and one Float32Array (~2.6 KB), now a slot of a slab shared by many series
- * (~2.2 KB; bench/state-memory.ts, 100 000 series). A component keeps the shared array and
- * the offset of its region, and indexes `array[offset + i]`.
+ * regions of one Float64Array and one Float32Array (~2.6 KB), then a slot of a slab shared by many series
+ * (~2.2 KB), now that slot and one object, every number in the slot (~1.5 KB; bench/state-memory.ts,
+ * 100 000 series). A part's kernel keeps the offsets of its regions within a slot and indexes
+ * `array[slot base + offset + i]`; it is shared by every series (ensemble.ts SeriesStateShape).
  * Usage: record the requests on a StateLayout, get an arena for it (`new StateArena(layout)`, or a slot of
  * a StateSlab, which shares one buffer among many states), then make the same requests in the same order;
  * `arena.complete` says every reserved element was handed out.
@@ -45,6 +46,36 @@ export class StateLayout {
     this.n32 += n;
     return this;
   }
+
+  /** Reserves n float64 elements; returns their offset from the first float64 element of a slot of this layout. */
+  at64(n: number): number {
+    const at = this.n64;
+    this.f64(n);
+    return at;
+  }
+
+  /** Reserves n float32 elements; returns their offset from the first float32 element of a slot of this layout. */
+  at32(n: number): number {
+    const at = this.n32;
+    this.f32(n);
+    return at;
+  }
+}
+
+/**
+ * Where one state's numbers are: its slot's first element in two shared typed arrays. Component kernels
+ * (novelty.ts, day-profile.ts, calibrate.ts) hold only offsets relative to a slot and run over any slot.
+ */
+export interface StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+}
+
+/** The slot of `layout`'s size that `arena` hands out next (all of its float64 and float32 elements). */
+export function takeSlot(arena: StateArena, layout: StateLayout): StateSlot {
+  return { f64: arena.f64s, f32: arena.f32s, b64: arena.f64(layout.f64Count), b32: arena.f32(layout.f32Count) };
 }
 
 /** Where an arena's regions live when it does not own its buffer: a slot of a StateSlab chunk. */

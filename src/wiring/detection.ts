@@ -24,7 +24,7 @@ export async function buildDetection(
   const { detector, backend } = await createDetectorAsync(config.detect);
   if (backend) metrics.detectBackend.set({ backend }, 1);
   // the weights in use, from start-up: not only once a fine-tuner adopts new ones
-  if (detector instanceof EnsembleDetector) metrics.detectModelInfo.set({ version: detector.forecaster.meta.version }, 1);
+  if (detector instanceof EnsembleDetector && detector.forecaster) metrics.detectModelInfo.set({ version: detector.forecaster.meta.version }, 1);
   const e = config.detect.ensemble;
   const options = ensembleOptions(config.detect);
   const pool =

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SeriesState } from '../../../src/detect/ensemble.js';
+import { EnsembleDetector, SeriesState } from '../../../src/detect/ensemble.js';
+import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
 import { IntervalNovelty } from '../../../src/detect/novelty.js';
 
 /** Exact reference: distance to the nearest earlier value / (population std of the n earlier values · (1 + 1/√(2n))). */
@@ -46,8 +47,29 @@ describe('IntervalNovelty', () => {
 });
 
 describe('per-series state memory', () => {
-  it('the default model-only state holds under 1 KiB of typed arrays', () => {
-    const s = new SeriesState(['model']);
-    expect(s.bytes).toBeLessThanOrEqual(1024);
+  it('the default model-only state holds all its numbers in at most 1,088 bytes of typed arrays', () => {
+    const s = SeriesState.build(['model']);
+    expect(s.bytes).toBeLessThanOrEqual(1088);
+  });
+
+  it('states the detector creates share one shape per component set, and score as states built alone', () => {
+    const det = new EnsembleDetector(null, { components: ['model'] });
+    const a = det.createState();
+    const b = det.createState(['model']);
+    const c = det.createState(['model', 'robust']);
+    const shapeOf = (s: SeriesState): unknown => (s as unknown as { shape: unknown }).shape;
+    expect(shapeOf(a)).toBe(shapeOf(b));
+    expect(shapeOf(c)).not.toBe(shapeOf(a));
+    const alone = SeriesState.build(['model']);
+    const raw = new Float64Array(64 * RAW_STRIDE);
+    for (let i = 0; i < 64; i++) raw[i * RAW_STRIDE + RAW_VALUE] = 10 + Math.sin(i) + (i === 60 ? 9 : 0);
+    const out = { score: 0, component: '' };
+    const scores: number[] = [];
+    for (let i = 0; i < 64; i++) {
+      const shared = a.update(raw, i, out, i * 60_000).score;
+      expect(shared).toBe(alone.update(raw, i, out, i * 60_000).score);
+      scores.push(shared);
+    }
+    expect(Math.max(...scores)).toBeGreaterThan(0.9); // the jump at row 60 scores: the comparison is not of zeros
   });
 });

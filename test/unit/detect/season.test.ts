@@ -29,8 +29,8 @@ describe('time-of-day profile (ensemble-5)', () => {
     expect(p.difference(11, 2 * DAY_MS + 1)).toBe(1);
   });
 
-  it('holds 312 bytes for 24 slices × 3 days (float32 means, float64 day numbers)', () => {
-    expect(new DayProfile(24, 3).bytes).toBe(312);
+  it('holds 336 bytes for 24 slices × 3 days (float32 means, float64 day numbers, three float64 scalars)', () => {
+    expect(new DayProfile(24, 3).bytes).toBe(336);
   });
 });
 
@@ -93,7 +93,7 @@ describe('seasonal-difference novelty in the model component', () => {
     }
     raw[at * RAW_STRIDE] = 5; // a forecast error never seen before, at a value and time-of-day value seen before
     const score = (seasonWeight: number): number => {
-      const st = new SeriesState(['model'], {}, 16, seasonWeight, 24);
+      const st = SeriesState.build(['model'], {}, 16, seasonWeight, 24);
       const out = { score: 0, component: '' };
       let s = 0;
       for (let i = 0; i <= at; i++) s = st.update(raw, i, out, i * HOUR).score;
@@ -104,6 +104,6 @@ describe('seasonal-difference novelty in the model component', () => {
   });
 
   it('adds at most 500 bytes to the per-series state', () => {
-    expect(new SeriesState(['model']).bytes - new SeriesState(['model'], {}, 16, 0).bytes).toBeLessThanOrEqual(500);
+    expect(SeriesState.build(['model']).bytes - SeriesState.build(['model'], {}, 16, 0).bytes).toBeLessThanOrEqual(500);
   });
 });

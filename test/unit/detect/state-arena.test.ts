@@ -128,7 +128,7 @@ describe('components on an arena score exactly as standalone ones', () => {
     const subsets = [[], ['model'], ['robust'], ['seasonal'], ['model', 'robust'], [...COMPONENTS]] as const;
     for (const comps of subsets) {
       for (const [capacity, weight, delay, history] of [[16, 0.5, 4, undefined], [1, 0, 0, 1], [7, 1, 3, 31]] as const) {
-        expect(() => new SeriesState(comps, { historyPoints: history }, capacity, weight, 288, delay)).not.toThrow();
+        expect(() => SeriesState.build(comps, { historyPoints: history }, capacity, weight, 288, delay)).not.toThrow();
       }
     }
   });
@@ -188,8 +188,8 @@ describe('StateSlab', () => {
     fc.assert(
       fc.property(fc.array(stream, { minLength: 2, maxLength: 6 }), fc.constantFrom<readonly ('model' | 'robust' | 'seasonal')[]>(['model'], ['model', 'robust'], [...COMPONENTS]), (streams, comps) => {
         const slabs = new StateSlabs(2); // tiny chunks: neighbours in one buffer and across chunks
-        const shared = streams.map(() => new SeriesState(comps, {}, 16, 0.5, 288, 4, slabs));
-        const alone = streams.map(() => new SeriesState(comps, {}, 16, 0.5, 288, 4, OWN_BUFFERS));
+        const shared = streams.map(() => SeriesState.build(comps, {}, 16, 0.5, 288, 4, slabs));
+        const alone = streams.map(() => SeriesState.build(comps, {}, 16, 0.5, 288, 4, OWN_BUFFERS));
         const raw = new Float64Array(RAW_STRIDE);
         const out = { score: 0, component: '' };
         const t = streams.map(() => 1_700_000_000_000);

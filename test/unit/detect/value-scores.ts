@@ -6,7 +6,7 @@ import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
  * and without timestamps (no seasonal term): the value novelty alone, calibrated.
  */
 export function valueScores(xs: readonly number[], learnDelayPoints = LEARN_DELAY_POINTS): number[] {
-  const s = new SeriesState(['model'], {}, 16, 0, 288, learnDelayPoints);
+  const s = SeriesState.build(['model'], {}, 16, 0, 288, learnDelayPoints);
   const raw = new Float64Array(RAW_STRIDE).fill(Number.NaN);
   const out = { score: 0, component: '' };
   return xs.map((x) => {
