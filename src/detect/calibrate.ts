@@ -10,7 +10,7 @@
  * so p = 0.5 when Q = 1e-5 and p = 1 when Q ≤ 1e-10. The statistics are updated after the current
  * row is scored (causal: row i's probability depends on rows ≤ i only).
  */
-import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
+import { KernelView, StateArena, type StateLayout, type StateSlot } from './state-arena.js';
 
 export interface CalibratorOptions {
   /** Rows over which the raw score is averaged before it is compared (default 8). */
@@ -200,18 +200,9 @@ export class ExcessCalibratorKernel {
 }
 
 /** One calibrator on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
-export class ExcessCalibrator implements StateSlot {
-  readonly f64: Float64Array;
-  readonly f32: Float32Array;
-  readonly b64: number;
-  readonly b32: number;
-  private readonly kernel: ExcessCalibratorKernel;
-
+export class ExcessCalibrator extends KernelView<ExcessCalibratorKernel> {
   constructor(options: ExcessCalibratorOptions = {}, arena?: StateArena) {
-    const layout = new StateLayout();
-    this.kernel = new ExcessCalibratorKernel(layout, options);
-    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
-    this.kernel.init(this);
+    super((layout) => new ExcessCalibratorKernel(layout, options), arena);
   }
 
   /** Records on `layout` the arena space the constructor takes with these options. */

@@ -14,7 +14,7 @@
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
  */
-import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
+import { KernelView, StateArena, type StateLayout, type StateSlot } from './state-arena.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -117,18 +117,9 @@ export class DayProfileKernel {
 }
 
 /** One profile on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
-export class DayProfile implements StateSlot {
-  readonly f64: Float64Array;
-  readonly f32: Float32Array;
-  readonly b64: number;
-  readonly b32: number;
-  private readonly kernel: DayProfileKernel;
-
+export class DayProfile extends KernelView<DayProfileKernel> {
   constructor(bins = 24, days = 3, periodMs = DAY_MS, arena?: StateArena) {
-    const layout = new StateLayout();
-    this.kernel = new DayProfileKernel(layout, bins, days, periodMs);
-    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
-    this.kernel.init(this);
+    super((layout) => new DayProfileKernel(layout, bins, days, periodMs), arena);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments. */

@@ -19,7 +19,7 @@
  * State: 8·capacity + 8·delayPoints + 56 bytes, all in a slot of typed arrays (state-arena.ts): the
  * code (IntervalNoveltyKernel) is shared by every series, so a series pays no object for it.
  */
-import { StateArena, StateLayout, takeSlot, type StateSlot } from './state-arena.js';
+import { KernelView, StateArena, type StateLayout, type StateSlot } from './state-arena.js';
 
 /**
  * With delayPoints > 0, values are still learned at once until this many are known: a young series has
@@ -207,18 +207,9 @@ export class IntervalNoveltyKernel {
 }
 
 /** One interval summary on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
-export class IntervalNovelty implements StateSlot {
-  readonly f64: Float64Array;
-  readonly f32: Float32Array;
-  readonly b64: number;
-  readonly b32: number;
-  private readonly kernel: IntervalNoveltyKernel;
-
+export class IntervalNovelty extends KernelView<IntervalNoveltyKernel> {
   constructor(capacity = 16, delayPoints = 0, arena?: StateArena) {
-    const layout = new StateLayout();
-    this.kernel = new IntervalNoveltyKernel(layout, capacity, delayPoints);
-    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
-    this.kernel.init(this);
+    super((layout) => new IntervalNoveltyKernel(layout, capacity, delayPoints), arena);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments. */

@@ -73,6 +73,31 @@ export interface StateSlot {
   readonly b32: number;
 }
 
+/** A part's code over any slot (novelty.ts, day-profile.ts, calibrate.ts), reserved on a StateLayout. */
+export interface StateKernel {
+  /** Writes the part's empty state into `slot`. */
+  init(slot: StateSlot): void;
+}
+
+/**
+ * One part on its own (tests, tools): its kernel over a slot of its own, or the next slot of `arena`.
+ * The detector does not use these: its states run the kernels of a shared SeriesStateShape.
+ */
+export abstract class KernelView<K extends StateKernel> implements StateSlot {
+  readonly f64: Float64Array;
+  readonly f32: Float32Array;
+  readonly b64: number;
+  readonly b32: number;
+  protected readonly kernel: K;
+
+  constructor(makeKernel: (layout: StateLayout) => K, arena?: StateArena) {
+    const layout = new StateLayout();
+    this.kernel = makeKernel(layout);
+    ({ f64: this.f64, f32: this.f32, b64: this.b64, b32: this.b32 } = takeSlot(arena ?? new StateArena(layout), layout));
+    this.kernel.init(this);
+  }
+}
+
 /** The slot of `layout`'s size that `arena` hands out next (all of its float64 and float32 elements). */
 export function takeSlot(arena: StateArena, layout: StateLayout): StateSlot {
   return { f64: arena.f64s, f32: arena.f32s, b64: arena.f64(layout.f64Count), b32: arena.f32(layout.f32Count) };
