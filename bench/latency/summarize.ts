@@ -7,7 +7,8 @@
  * (scrape interval and number of faults): a 5 s smoke run is never averaged with a 15 s run. For each
  * group and contender: the median of the runs' p50, p95, false triggers (and episodes), caught and
  * missed, and every run's figures with its file and seed. The median of an even number of runs is the
- * mean of the middle two. Prints one JSON document.
+ * mean of the middle two. Runs made with --compare-model are also pooled under `pairs`: per pair of
+ * detectors, every fault's latency difference on the same samples. Prints one JSON document.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,12 +25,20 @@ export interface ContenderFigures {
   readonly falseTriggerEpisodes?: number;
 }
 
+/** A second daemon with other weights on the same samples (run.ts --compare-model). */
+export interface ComparedFigures extends ContenderFigures {
+  readonly detector: string;
+  /** Per fault: compared − shipped latency in seconds; null where either missed. */
+  readonly paired: { readonly deltasS: ReadonlyArray<number | null> };
+}
+
 export interface LatencyResultFile {
   readonly file: string;
   readonly date?: string;
   readonly setup: { readonly scrapeIntervalS: number; readonly seed: number; readonly detector?: string };
   readonly aiopsd: ContenderFigures;
   readonly baseline: ContenderFigures;
+  readonly compared?: ComparedFigures;
 }
 
 type Contender = 'aiopsd' | 'baseline';
@@ -78,11 +87,46 @@ function groupKey(r: LatencyResultFile): string {
   return `scrape ${r.setup.scrapeIntervalS}s, ${r.aiopsd.faults} faults, ${detectorOf(r)}`;
 }
 
+/**
+ * Runs with a compared model, pooled per pair of detectors: every fault's latency difference (compared −
+ * shipped) on the same samples, how many faults each signalled at least a second first, and both
+ * detectors' p50 / p95 run by run.
+ */
+export function summarizePairs(results: readonly LatencyResultFile[]): Array<Record<string, unknown>> {
+  const groups = new Map<string, LatencyResultFile[]>();
+  for (const r of results) {
+    if (!r.compared) continue;
+    const key = `scrape ${r.setup.scrapeIntervalS}s: ${r.compared.detector} − ${detectorOf(r)}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups].map(([pair, runs]) => {
+    const deltas = runs.flatMap((r) => r.compared!.paired.deltasS).filter((d): d is number => d !== null);
+    return {
+      pair,
+      runs: runs.length,
+      seeds: runs.map((r) => r.setup.seed),
+      pairedFaults: deltas.length,
+      medianDeltaS: median(deltas),
+      comparedLater: deltas.filter((d) => d >= 1).length,
+      comparedEarlier: deltas.filter((d) => d <= -1).length,
+      same: deltas.filter((d) => Math.abs(d) < 1).length,
+      perRun: runs.map((r) => ({
+        file: r.file,
+        seed: r.setup.seed,
+        shipped: { caught: r.aiopsd.caught, p50S: r.aiopsd.p50S, p95S: r.aiopsd.p95S, falseTriggers: r.aiopsd.falseTriggers },
+        compared: { caught: r.compared!.caught, p50S: r.compared!.p50S, p95S: r.compared!.p95S, falseTriggers: r.compared!.falseTriggers },
+      })),
+    };
+  });
+}
+
 export function summarizeLatency(results: readonly LatencyResultFile[]): Record<string, unknown> {
   const groups = new Map<string, LatencyResultFile[]>();
   for (const r of results) groups.set(groupKey(r), [...(groups.get(groupKey(r)) ?? []), r]);
+  const pairs = summarizePairs(results);
   return {
     bench: 'latency-summary',
+    ...(pairs.length > 0 ? { pairs } : {}),
     groups: [...groups].map(([setup, runs]) => {
       const aiopsd = summarizeContender(runs, 'aiopsd');
       const baseline = summarizeContender(runs, 'baseline');
@@ -102,7 +146,14 @@ export function summarizeLatency(results: readonly LatencyResultFile[]): Record<
 export function readLatencyResult(file: string): LatencyResultFile {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<Omit<LatencyResultFile, 'file'>> & { bench?: string };
   if (doc.bench !== 'latency' || !doc.setup || !doc.aiopsd || !doc.baseline) throw new Error(`${file} is not a bench/latency result`);
-  return { file: path.relative(process.cwd(), file), setup: doc.setup, aiopsd: doc.aiopsd, baseline: doc.baseline, ...(doc.date !== undefined && { date: doc.date }) };
+  return {
+    file: path.relative(process.cwd(), file),
+    setup: doc.setup,
+    aiopsd: doc.aiopsd,
+    baseline: doc.baseline,
+    ...(doc.date !== undefined && { date: doc.date }),
+    ...(doc.compared !== undefined && { compared: doc.compared }),
+  };
 }
 
 function main(argv: readonly string[]): void {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLatencyArgs } from '../../../bench/latency/args.js';
 import { pairLatencies } from '../../../bench/latency/stats.js';
-import { median, summarizeLatency, type ContenderFigures, type LatencyResultFile } from '../../../bench/latency/summarize.js';
+import { median, summarizeLatency, summarizePairs, type ContenderFigures, type LatencyResultFile } from '../../../bench/latency/summarize.js';
 import { Fleet } from '../../../bench/latency/fleet.js';
 
 describe('parseLatencyArgs', () => {
@@ -58,6 +58,30 @@ describe('pairLatencies', () => {
 
   it('refuses fault lists of different lengths', () => {
     expect(() => pairLatencies([{ latencyS: 1 }], [])).toThrow(/1 faults vs 0/);
+  });
+});
+
+describe('summarizePairs', () => {
+  const figs = (p50S: number, p95S: number): ContenderFigures => ({ faults: 3, caught: 3, missed: 0, p50S, p95S, falseTriggers: 0 });
+  const paired = (file: string, seed: number, detector: string, deltasS: Array<number | null>): LatencyResultFile => ({
+    file,
+    setup: { scrapeIntervalS: 15, seed, detector: 'ensemble-8/new' },
+    aiopsd: figs(15, 25),
+    baseline: figs(100, 120),
+    compared: { ...figs(16, 26), detector, paired: { deltasS } },
+  });
+
+  it('pools the per-fault differences of every run of the same pair, and leaves runs without a comparison out', () => {
+    const [p] = summarizePairs([
+      paired('a.json', 7, 'ensemble-8/old', [0.2, 15.5, null]),
+      paired('b.json', 13, 'ensemble-8/old', [-15, 0.4, 0.1]),
+      { file: 'c.json', setup: { scrapeIntervalS: 15, seed: 7, detector: 'ensemble-8/new' }, aiopsd: figs(1, 2), baseline: figs(3, 4) },
+    ]);
+    expect(p).toMatchObject({ pair: 'scrape 15s: ensemble-8/old − ensemble-8/new', runs: 2, seeds: [7, 13], pairedFaults: 5, comparedLater: 1, comparedEarlier: 1, same: 3, medianDeltaS: 0.2 });
+  });
+
+  it('keeps different compared detectors apart', () => {
+    expect(summarizePairs([paired('a.json', 7, 'ensemble-8/old', [1]), paired('b.json', 7, 'ensemble-8/other', [1])])).toHaveLength(2);
   });
 });
 
