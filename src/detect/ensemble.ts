@@ -104,9 +104,9 @@ export class SeriesStateShape {
   readonly residuals: IntervalNoveltyKernel | null;
   readonly seasonDiffs: IntervalNoveltyKernel | null;
   readonly profile: DayProfileKernel | null;
-  /** f64: moments of the values at the rows that have a seasonal difference (the strength's denominator). */
+  /** f64: moments of the values at the rows that have a seasonal difference (the strength's denominator); −1 without the profile. */
   readonly paired: number;
-  /** f64: the start-up range, [min, max] of the values so far (STARTUP_MAX_POINTS). */
+  /** f64: the start-up range, [min, max] of the values so far (STARTUP_MAX_POINTS); −1 without the model component. */
   readonly startRange: number;
 
   /**
@@ -130,8 +130,8 @@ export class SeriesStateShape {
     this.residuals = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints) : null;
     this.seasonDiffs = seasonal ? new IntervalNoveltyKernel(l, SEASON_NOVELTY_CAPACITY, 0) : null;
     this.profile = seasonal ? new DayProfileKernel(l, DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS) : null;
-    this.paired = l.at64(MOMENTS);
-    this.startRange = l.at64(2);
+    this.paired = seasonal ? l.at64(MOMENTS) : -1;
+    this.startRange = model ? l.at64(2) : -1;
   }
 
   /** An empty state in `slot`. */
@@ -141,9 +141,11 @@ export class SeriesStateShape {
     this.residuals?.init(slot);
     this.seasonDiffs?.init(slot);
     this.profile?.init(slot);
-    slot.f64.fill(0, slot.b64 + this.paired, slot.b64 + this.paired + MOMENTS);
-    slot.f64[slot.b64 + this.startRange] = Infinity;
-    slot.f64[slot.b64 + this.startRange + 1] = -Infinity;
+    if (this.paired >= 0) slot.f64.fill(0, slot.b64 + this.paired, slot.b64 + this.paired + MOMENTS);
+    if (this.startRange >= 0) {
+      slot.f64[slot.b64 + this.startRange] = Infinity;
+      slot.f64[slot.b64 + this.startRange + 1] = -Infinity;
+    }
   }
 }
 
