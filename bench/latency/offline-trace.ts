@@ -1,6 +1,7 @@
 /**
  * Trace of one recorded series of the offline replay through the model component, term by term:
  *   npx tsx bench/latency/offline-trace.ts --seed 7 --service svc-c [--metric svc:latency_p99:rate1m] [--from 400] [--to 700]
+ *                                          [--model DIR]   (another forecaster than the shipped one)
  * Prints per point: time (s from t0), value, forecast, value novelty, residual novelty, raw score, the
  * calibration's recent maximum and the score (the detector's own SeriesState, fed the same raw rows).
  * The terms mirror ensemble.ts (start-up not learned, level-relative floor); the seasonal term is left out
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const from = Number(get('--from', '-1e9'));
   const to = Number(get('--to', '1e9'));
   const scrapeS = Number(get('--scrape', '15'));
-  const config = configSchema.parse({});
+  const modelDir = argv.includes('--model') ? get('--model', '') : undefined;
+  const config = configSchema.parse(modelDir ? { detect: { ensemble: { modelDir } } } : {});
   const { detector } = await createDetectorAsync(config.detect);
   const det = detector as EnsembleDetector;
   const r = runOffline({ seed, faults: scrapeS >= 15 ? 20 : 6, scrapeS, startupS: 10, deliveryS: 1.5 }, detector, config);

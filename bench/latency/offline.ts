@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/latency/offline.ts [--seeds 1..30 | --seeds 7,11] [--faults 20] [--scrape 15] [--quick]
  *                                    [--startup 10] [--delivery 1.5] [--json FILE] [--dump DIR] [--verbose]
+ *                                    [--compare-model DIR]
  *
  * What it reproduces:
  *  - the fleet: bench/latency/fleet.ts's own Fleet class (same PRNG, same draws), ticked once per simulated
@@ -24,6 +25,8 @@
  *    a false trigger is a signal after warm-up, up to the end of the measured time, outside
  *    [fault start, fault end + 120 s] of that service.
  * Time 0 of the printed times is run.ts's t0 (all processes up), --startup seconds after the fleet starts.
+ * --compare-model DIR replays every seed a second time with DIR's forecaster (the same samples and phases)
+ * and adds `compared` to the summary: its figures and every fault's latency difference (stats.ts pairLatencies).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,7 +42,7 @@ import type { Sample } from '../../src/domain/types.js';
 import { mulberry32 } from '../../src/lib/random.js';
 import { Fleet, FAULT_KINDS, type FaultKind } from './fleet.js';
 import { promHistogramQuantile, promRate, type CounterSample } from './promsim.js';
-import { quantile } from './stats.js';
+import { pairLatencies, quantile } from './stats.js';
 
 export interface OfflineSpec {
   readonly seed: number;
@@ -256,6 +259,7 @@ async function main(): Promise<void> {
   let dump: string | undefined;
   let verbose = false;
   let quick = false;
+  let compareModel: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -272,15 +276,20 @@ async function main(): Promise<void> {
     else if (k === '--dump') dump = v();
     else if (k === '--verbose') verbose = true;
     else if (k === '--quick') quick = true;
+    else if (k === '--compare-model') compareModel = v();
     else throw new Error(`unknown argument ${k}`);
   }
   const config = configSchema.parse({});
   const { detector } = await createDetectorAsync(config.detect);
+  const compared = compareModel === undefined ? undefined : (await createDetectorAsync({ ...config.detect, ensemble: { ...config.detect.ensemble, modelDir: path.resolve(compareModel) } })).detector;
   const started = Date.now();
   const results: OfflineResult[] = [];
+  const comparedResults: OfflineResult[] = [];
   for (const seed of seeds) {
-    const r = runOffline({ seed, faults: faults ?? (quick ? 6 : 20), scrapeS: scrapeS ?? (quick ? 5 : 15), startupS, deliveryS }, detector, config);
+    const spec = { seed, faults: faults ?? (quick ? 6 : 20), scrapeS: scrapeS ?? (quick ? 5 : 15), startupS, deliveryS };
+    const r = runOffline(spec, detector, config);
     results.push(r);
+    if (compared) comparedResults.push(runOffline(spec, compared, config));
     const ft = r.falseTriggers.map((f) => `${f.service}/${f.metric.split(':')[1]}@${f.atS}s(${f.score})`).join(' ');
     process.stdout.write(`seed ${String(seed).padStart(3)}: caught ${r.caught}/${r.faults.length} p50 ${r.p50S} p95 ${r.p95S}  false ${r.falseTriggers.length} (episodes ${r.falseEpisodes}) ${ft}\n`);
     if (verbose) for (const f of r.faults) process.stdout.write(`    ${f.kind.padEnd(18)} ${f.service} @${f.startS}s → ${f.latencyS ?? 'MISSED'} ${f.metric ?? ''}\n`);
@@ -291,10 +300,25 @@ async function main(): Promise<void> {
       writeFileSync(path.join(dump, `seed${seed}.json`), JSON.stringify(obj));
     }
   }
+  const summary = { ...summarizeRuns(detector.version, results), seconds: +((Date.now() - started) / 1000).toFixed(1) };
+  const comparison =
+    compared === undefined
+      ? undefined
+      : { ...summarizeRuns(compared.version, comparedResults), paired: pairLatencies(results.flatMap((r) => r.faults), comparedResults.flatMap((r) => r.faults)) };
+  process.stdout.write(JSON.stringify(summary) + '\n');
+  if (comparison) process.stdout.write(JSON.stringify({ compared: { ...comparison, paired: { ...comparison.paired, deltasS: undefined } } }) + '\n');
+  if (json) {
+    const runs = (rs: OfflineResult[]) => rs.map(({ recorded: _r, ...rest }) => rest);
+    writeFileSync(json, JSON.stringify({ summary, runs: runs(results), ...(comparison ? { compared: { ...comparison, runs: runs(comparedResults) } } : {}) }, null, 2) + '\n');
+  }
+}
+
+/** Pooled figures of one detector's replays. */
+function summarizeRuns(version: string, results: readonly OfflineResult[]) {
   const lat = results.flatMap((r) => r.faults.filter((f) => f.latencyS !== null).map((f) => f.latencyS!));
-  const summary = {
-    detector: detector.version,
-    seeds: seeds.length,
+  return {
+    detector: version,
+    seeds: results.length,
     faults: results.reduce((a, r) => a + r.faults.length, 0),
     missed: results.reduce((a, r) => a + r.missed, 0),
     falseTriggers: results.reduce((a, r) => a + r.falseTriggers.length, 0),
@@ -305,10 +329,7 @@ async function main(): Promise<void> {
     medianRunP50S: quantile(results.map((r) => r.p50S).filter((x): x is number => x !== null), 0.5),
     medianRunP95S: quantile(results.map((r) => r.p95S).filter((x): x is number => x !== null), 0.5),
     falseByMetric: Object.fromEntries(METRICS.map((m) => [m, results.reduce((a, r) => a + r.falseTriggers.filter((f) => f.metric === m).length, 0)])),
-    seconds: +((Date.now() - started) / 1000).toFixed(1),
   };
-  process.stdout.write(JSON.stringify(summary) + '\n');
-  if (json) writeFileSync(json, JSON.stringify({ summary, runs: results.map(({ recorded: _r, ...rest }) => rest) }, null, 2) + '\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
