@@ -126,11 +126,12 @@ const POLICY = {
   ],
 };
 
-/** Starts `aiopsd serve` on defaults (PGlite, a fresh queue) with the shadow policy; `modelDir` undefined = the shipped model. */
-async function startDaemon(dir: string, name: string, detectIntervalMs: number, modelDir: string | undefined): Promise<Daemon> {
+/**
+ * Starts `aiopsd serve` on defaults (PGlite, a fresh queue) with the shadow policy in `policyFile`;
+ * `modelDir` undefined = the shipped model.
+ */
+async function startDaemon(dir: string, name: string, policyFile: string, detectIntervalMs: number, modelDir: string | undefined): Promise<Daemon> {
   const port = await freePort();
-  const policyFile = path.join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify(POLICY));
   const config = {
     dataDir: path.join(dir, `${name}-data`),
     server: { host: '127.0.0.1', port },
@@ -348,8 +349,10 @@ async function main(): Promise<void> {
 
   const baseline: Signal[] = [];
   const hook = await startAlertHook(hookPort, baseline);
-  const daemons = [await startDaemon(dir, 'aiopsd', args.detectIntervalMs, undefined)];
-  if (args.compareModel !== undefined) daemons.push(await startDaemon(dir, 'aiopsd-compare', args.detectIntervalMs, args.compareModel));
+  const policyFile = path.join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(POLICY));
+  const daemons = [await startDaemon(dir, 'aiopsd', policyFile, args.detectIntervalMs, undefined)];
+  if (args.compareModel !== undefined) daemons.push(await startDaemon(dir, 'aiopsd-compare', policyFile, args.detectIntervalMs, args.compareModel));
 
   writeFileSync(path.join(dir, 'rules.yml'), RULES);
   writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(scrape, dir, amPort, fleet.url, daemons.map((d) => d.url)));

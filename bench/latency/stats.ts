@@ -21,12 +21,15 @@ export function pairLatencies(shipped: ReadonlyArray<{ latencyS: number | null }
     return f.latencyS === null || c === null ? null : +(c - f.latencyS).toFixed(2);
   });
   const known = deltasS.filter((d): d is number => d !== null);
+  return { deltasS, ...tallyDeltas(known), unpaired: deltasS.length - known.length };
+}
+
+/** Median of paired latency differences and how many are a second or more either way (pairLatencies). */
+export function tallyDeltas(deltasS: readonly number[]) {
   return {
-    deltasS,
-    medianDeltaS: quantile(known, 0.5),
-    comparedLater: known.filter((d) => d >= 1).length,
-    comparedEarlier: known.filter((d) => d <= -1).length,
-    same: known.filter((d) => Math.abs(d) < 1).length,
-    unpaired: deltasS.length - known.length,
+    medianDeltaS: quantile(deltasS, 0.5),
+    comparedLater: deltasS.filter((d) => d >= 1).length,
+    comparedEarlier: deltasS.filter((d) => d <= -1).length,
+    same: deltasS.filter((d) => Math.abs(d) < 1).length,
   };
 }

@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tallyDeltas } from './stats.js';
 
 /** The part of one contender's result that is summarised. */
 export interface ContenderFigures {
@@ -106,10 +107,7 @@ export function summarizePairs(results: readonly LatencyResultFile[]): Array<Rec
       runs: runs.length,
       seeds: runs.map((r) => r.setup.seed),
       pairedFaults: deltas.length,
-      medianDeltaS: median(deltas),
-      comparedLater: deltas.filter((d) => d >= 1).length,
-      comparedEarlier: deltas.filter((d) => d <= -1).length,
-      same: deltas.filter((d) => Math.abs(d) < 1).length,
+      ...tallyDeltas(deltas),
       perRun: runs.map((r) => ({
         file: r.file,
         seed: r.setup.seed,
