@@ -5,11 +5,16 @@
  * series (40 min at a 10 s step), and NAB's ad-exchange (hourly) and traffic (irregular) files are not
  * 5-minute series, so a point lag was never one day for them. A timestamp phase is.
  *
- * difference(x, t) = x minus the nearest (smallest |difference|) of the earlier days' means for t's
- * slice of the day; NaN when no earlier day holds that slice. The nearest of several days is used so one
- * odd earlier day does not echo into today's score.
- * State: 4·bins·days + 8·days + 24 bytes of typed arrays (24 × 3: 336 B), fixed whatever the sampling
- * rate, in a slot (state-arena.ts); the code (DayProfileKernel) is shared by every series.
+ * difference(x, t) = x minus the nearest (smallest |difference|) of the `days` earlier days' means for
+ * t's slice of the day; NaN when none of them holds that slice. The nearest of several days is used so
+ * one odd earlier day does not echo into today's score.
+ * The ring holds days + 1 days: today's, being learned, and the `days` complete ones before it. Until
+ * ensemble-9 it held `days` in all, so today's first point evicted the oldest earlier day and, for the
+ * rest of the day, a point was compared with two earlier days where three were meant (fixing it: NAB
+ * +0.54 standard, −0.42 low FP, +1.23 low FN over 12 training seeds; models/MODEL_CARD.md, ensemble-9).
+ * State: 4·bins·(days + 1) + 8·(days + 1) + 24 bytes of typed arrays (24 slices, 3 days: 440 B), fixed
+ * whatever the sampling rate, in a slot (state-arena.ts); the code (DayProfileKernel) is shared by every
+ * series.
  * 24 hourly slices: exact for hourly series, and 48 or 96 slices scored the NAB subset no better
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
@@ -26,6 +31,8 @@ const SCALARS = 3;
 
 /** The code of a time-of-day profile over any series' slot: offsets within a slot, and its settings. */
 export class DayProfileKernel {
+  /** Days in the ring: the earlier days compared and today's. */
+  private readonly slots: number;
   /** f32[means + slot · bins + bin]: the mean of the values in that slice on that slot's day (NaN: none). */
   private readonly means: number;
   /**
@@ -42,24 +49,26 @@ export class DayProfileKernel {
   constructor(
     layout: StateLayout,
     readonly bins = 24,
+    /** Earlier days compared (each of the last `days` complete days). */
     readonly days = 3,
     readonly periodMs = DAY_MS,
   ) {
-    this.means = layout.at32(bins * days);
-    this.dayOf = layout.at64(days);
+    this.slots = days + 1;
+    this.means = layout.at32(bins * this.slots);
+    this.dayOf = layout.at64(this.slots);
     this.s = layout.at64(SCALARS);
   }
 
   /** Bytes of state a slot holds for this profile. */
   get bytes(): number {
-    return this.bins * this.days * Float32Array.BYTES_PER_ELEMENT + (this.days + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
+    return this.bins * this.slots * Float32Array.BYTES_PER_ELEMENT + (this.slots + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
   }
 
   /** An empty profile in `slot`. */
   init(slot: StateSlot): void {
     const m = slot.b32 + this.means;
-    slot.f32.fill(Number.NaN, m, m + this.bins * this.days);
-    slot.f64.fill(-1, slot.b64 + this.dayOf, slot.b64 + this.dayOf + this.days);
+    slot.f32.fill(Number.NaN, m, m + this.bins * this.slots);
+    slot.f64.fill(-1, slot.b64 + this.dayOf, slot.b64 + this.dayOf + this.slots);
     const s = slot.b64 + this.s;
     slot.f64[s + LAST_MS] = -Infinity;
     slot.f64[s + RUN_COUNT] = 0;
@@ -74,7 +83,7 @@ export class DayProfileKernel {
     const dayOf = slot.b64 + this.dayOf;
     const means = slot.b32 + this.means;
     let best = Number.NaN;
-    for (let s = 0; s < this.days; s++) {
+    for (let s = 0; s < this.slots; s++) {
       const d = slot.f64[dayOf + s]!;
       if (d < day - this.days || d >= day) continue;
       const m = slot.f32[means + s * this.bins + bin]!;
@@ -92,7 +101,7 @@ export class DayProfileKernel {
     if (!Number.isFinite(x) || !Number.isFinite(timeMs) || timeMs < f64[s + LAST_MS]!) return;
     f64[s + LAST_MS] = timeMs;
     const day = Math.floor(timeMs / this.periodMs);
-    const daySlot = ((day % this.days) + this.days) % this.days;
+    const daySlot = ((day % this.slots) + this.slots) % this.slots;
     const means = slot.b32 + this.means;
     if (f64[slot.b64 + this.dayOf + daySlot] !== day) {
       f64[slot.b64 + this.dayOf + daySlot] = day;

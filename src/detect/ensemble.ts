@@ -7,7 +7,7 @@ import { addMoment, IntervalNoveltyKernel, MOMENTS, momentVariance } from './nov
 import { OWN_BUFFERS, StateLayout, StateSlabs, takeSlot, type StateArenaSource, type StateSlot } from './state-arena.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
-export const ENSEMBLE_REVISION = 'ensemble-8';
+export const ENSEMBLE_REVISION = 'ensemble-9';
 
 /**
  * The default detector. Two halves:
