@@ -1,7 +1,9 @@
 /**
  * Raw anomaly evidence of the newest point of a window: pure functions of the window (causal by
- * construction), batched and cheap enough to run in the scoring pool. Every raw score is in units of the
- * window's standard deviation (excluding the newest point), so raw scores of different series compare.
+ * construction), batched and cheap enough to run in the scoring pool. The model component's raw score is
+ * the plain forecast residual x − forecast (SeriesState puts it in the series' own units of spread), the
+ * robust one a MAD z-score / 10, the seasonal one in units of the window's standard deviation (excluding
+ * the newest point); see rawScores.
  */
 
 /** Component names, in the order of a RawBatch row. */

@@ -14,7 +14,7 @@
  * It is the value-level analogue of a contextual detector's "share of unseen contexts": repeats of
  * earlier behaviour score 0 whatever their size, new levels score by how far they are from anything seen.
  * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
- * value's distance is under-stated by at most one float32 step, ~6e-8 relative): it halves the state
+ * value's distance is under-stated by at most one float32 step, up to 2⁻²³ ≈ 1.2e-7 relative): it halves the state
  * so the per-series state has room for the day profile (day-profile.ts).
  * State: 8·capacity + 8·delayPoints + 56 bytes, all in a slot of typed arrays (state-arena.ts): the
  * code (IntervalNoveltyKernel) is shared by every series, so a series pays no object for it.
