@@ -5,6 +5,7 @@
  * replays only SeriesState.
  *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp27-state.ts "base;delay=8;sw=0.75;hist=20"
  * Keys: delay (learn delay points), sw (seasonWeight), hist (calibration history), cap (novelty capacity), tau,
+ * horizon (novelty horizon, hours; 0 = never forget),
  * nearest=1 (the residual is the smaller of x − forecast and x − previous value).
  * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before);
  * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts);
@@ -14,7 +15,7 @@
  */
 import { loadConfig } from '../../src/config/load.js';
 import { initBackend } from '../../src/detect/backend.js';
-import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState } from '../../src/detect/ensemble.js';
+import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../src/detect/ensemble.js';
 import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
 import { probationaryLength } from '../../src/detect/nab/scorer.js';
@@ -77,7 +78,8 @@ type Knobs = Record<string, number>;
 function scoreAll(seed: string, k: Knobs): Map<string, Float64Array> {
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
-    const st = SeriesState.build(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS);
+    const shape = new SeriesStateShape(['model'], { historyPoints: k.hist ?? 15, tau: k.tau ?? 1 }, k.cap ?? NOVELTY_CAPACITY, k.sw ?? SEASON_WEIGHT, SEASON_POINTS, k.delay ?? LEARN_DELAY_POINTS, (k.horizon ?? 0) * 3_600_000);
+    const st = new SeriesState(shape);
     let raw = raws.get(seed)!.get(f.key)!;
     if (k.nearest) {
       // residual = the smaller-magnitude of (x − model forecast) and (x − previous value)

@@ -126,6 +126,13 @@ const ensemble = z
     robustPoints: z.number().int().min(4).default(120).describe('Points forming the robust component\'s median/MAD baseline.'),
     seasonPoints: z.number().int().min(0).default(288).describe('Points per day assumed when points come without timestamps, and the season length of the optional `seasonal` component; 0 turns the model component\'s time-of-day profile off.'),
     seasonWeight: z.number().min(0).max(10).default(0.5).describe('Weight of the seasonal-difference novelty (x minus the nearest of the same hour\'s mean on the last three days, from a per-series time-of-day profile; scaled by the series\' seasonality strength s, while the forecast-residual novelty is scaled by 1 − s) in the model component\'s raw score (0 = off, and then the residual counts in full).'),
+    noveltyHorizonMs: z
+      .number()
+      .int()
+      .min(0)
+      .refine((v) => v === 0 || v >= 3_600_000, 'must be 0 (never forget) or at least 3600000 (1 h): the novelty summaries keep when each level was last seen in hours')
+      .default(0)
+      .describe('Forget levels, forecast misses and seasonal differences a series has not shown again within this long, so a failure that comes back after that is new again (0 = never forget: the second outage of the same depth scores as a repeat). Off by default because NAB rewards a long memory (models/MODEL_CARD.md, "Forgetting"); if used, keep it beyond the longest cycle of your series (a week: 8 days), or each weekend low is news again.'),
     historyPoints: z.number().int().min(2).max(100_000).default(15).describe('Calibration: rows of raw-score history a new raw score must exceed.'),
     tau: z.number().positive().default(1).describe('Calibration: raw-score units (series standard deviations) per e-fold of 1 − probability.'),
     workers: z.number().int().min(0).max(64).default(2).describe('Scoring worker threads (0 = score on the main thread).'),

@@ -35,6 +35,11 @@ export interface EnsembleOptions extends FeatureOptions {
   readonly minPoints?: number;
   /** Weight of the seasonal-difference novelty in the "model" component's raw score (0 = off). Default 0.5. */
   readonly seasonWeight?: number;
+  /**
+   * The novelty summaries forget values not seen again within this long (novelty.ts); 0 = never (the
+   * default, as NAB is scored). Default 0.
+   */
+  readonly noveltyHorizonMs?: number;
 }
 
 export interface PointResult {
@@ -120,15 +125,16 @@ export class SeriesStateShape {
     readonly seasonWeight = SEASON_WEIGHT,
     readonly seasonPoints = SEASON_POINTS,
     learnDelayPoints = LEARN_DELAY_POINTS,
+    noveltyHorizonMs = 0,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     const l = this.layout;
     this.calibrators = COMPONENTS.map((c) => (components.includes(c) ? new ExcessCalibratorKernel(l, cal) : null));
     const model = components.includes('model');
     const seasonal = model && seasonWeight > 0 && seasonPoints > 0;
-    this.values = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints) : null;
-    this.residuals = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints) : null;
-    this.seasonDiffs = seasonal ? new IntervalNoveltyKernel(l, SEASON_NOVELTY_CAPACITY, 0) : null;
+    this.values = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints, noveltyHorizonMs) : null;
+    this.residuals = model ? new IntervalNoveltyKernel(l, noveltyCapacity, learnDelayPoints, noveltyHorizonMs) : null;
+    this.seasonDiffs = seasonal ? new IntervalNoveltyKernel(l, SEASON_NOVELTY_CAPACITY, 0, noveltyHorizonMs) : null;
     this.profile = seasonal ? new DayProfileKernel(l, DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS) : null;
     this.paired = seasonal ? l.at64(MOMENTS) : -1;
     this.startRange = model ? l.at64(2) : -1;
@@ -245,7 +251,7 @@ export class SeriesState implements StateSlot {
     }
     const vals = shape.values!;
     const floor = LEVEL_FLOOR * Math.abs(vals.average(this)) * Math.sqrt(FLOOR_POINTS / (vals.count(this) + FLOOR_POINTS));
-    let v = vals.update(this, x, floor);
+    let v = vals.update(this, x, floor, timeMs);
     let strength = 0;
     const sd = shape.seasonDiffs;
     const profile = shape.profile;
@@ -256,9 +262,9 @@ export class SeriesState implements StateSlot {
       const diff = profile.difference(this, x, timeMs);
       profile.learn(this, x, timeMs);
       if (!Number.isNaN(diff)) addMoment(f64, paired, x);
-      v += shape.seasonWeight * strength * sd.update(this, diff);
+      v += shape.seasonWeight * strength * sd.update(this, diff, 0, timeMs);
     }
-    return Number.isNaN(residual) ? v : v + (1 - strength) * shape.residuals!.update(this, residual, floor);
+    return Number.isNaN(residual) ? v : v + (1 - strength) * shape.residuals!.update(this, residual, floor, timeMs);
   }
 }
 
@@ -311,7 +317,7 @@ export class EnsembleDetector implements StreamingDetector {
     let shape = this.shapes.get(key);
     if (!shape) {
       const o = this.options;
-      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS);
+      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, o.noveltyHorizonMs ?? 0);
       this.shapes.set(key, shape);
     }
     return new SeriesState(shape, this.stateSlabs);

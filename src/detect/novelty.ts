@@ -16,8 +16,13 @@
  * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
  * value's distance is under-stated by at most one float32 step, up to 2⁻²³ ≈ 1.2e-7 relative): it halves the state
  * so the per-series state has room for the day profile (day-profile.ts).
- * State: 8·capacity + 8·delayPoints + 56 bytes, all in a slot of typed arrays (state-arena.ts): the
- * code (IntervalNoveltyKernel) is shared by every series, so a series pays no object for it.
+ * With a horizon (opt-in, `detect.ensemble.noveltyHorizonMs`), "before" means "within the horizon": each
+ * interval also keeps when it was last visited, and intervals not visited within the horizon no longer
+ * count (models/MODEL_CARD.md, "Forgetting"). Without one a series never forgets: the second and third
+ * outage of the same depth score as repeats.
+ * State: 8·capacity + 8·delayPoints + 56 bytes (+ 4·capacity + 4 with a horizon), all in a slot of typed
+ * arrays (state-arena.ts): the code (IntervalNoveltyKernel) is shared by every series, so a series pays no
+ * object for it.
  */
 import { KernelView, StateArena, type StateLayout, type StateSlot } from './state-arena.js';
 
@@ -82,6 +87,12 @@ export class IntervalNoveltyKernel {
   /** f32: interval lower bounds at [lo, lo + capacity], upper bounds at [hi, …]. */
   private readonly lo: number;
   private readonly hi: number;
+  /**
+   * f32: when each interval was last visited, hours since the epoch (float32: 2-minute steps today, fine
+   * for a horizon of hours or more); −1 without a horizon (not reserved).
+   */
+  private readonly seen: number;
+  private readonly horizonHours: number;
   /** f64: the moments and scalars at [s, s + SCALARS), the pending ring at [pending, pending + delayPoints). */
   private readonly s: number;
   private readonly pending: number;
@@ -93,20 +104,28 @@ export class IntervalNoveltyKernel {
    * the previous value, in a standard deviation the ramp itself has already inflated (a traffic drop that
    * took twelve 5 s points to show in a [1m] rate scored lower at every point and was missed).
    */
+  /**
+   * `horizonMs` > 0: an interval not visited within this long before a point no longer counts for it (and
+   * is the first dropped when the summary is full); 0 = never forget.
+   */
   constructor(
     layout: StateLayout,
     readonly capacity = 16,
     readonly delayPoints = 0,
+    readonly horizonMs = 0,
   ) {
     this.lo = layout.at32(capacity + 1);
     this.hi = layout.at32(capacity + 1);
+    this.seen = horizonMs > 0 ? layout.at32(capacity + 1) : -1;
+    this.horizonHours = horizonMs / HOUR_MS;
     this.s = layout.at64(SCALARS);
     this.pending = layout.at64(delayPoints);
   }
 
   /** Bytes of state a slot holds for this summary. */
   get bytes(): number {
-    return 2 * (this.capacity + 1) * Float32Array.BYTES_PER_ELEMENT + (SCALARS + this.delayPoints) * Float64Array.BYTES_PER_ELEMENT;
+    const f32Arrays = this.seen >= 0 ? 3 : 2;
+    return f32Arrays * (this.capacity + 1) * Float32Array.BYTES_PER_ELEMENT + (SCALARS + this.delayPoints) * Float64Array.BYTES_PER_ELEMENT;
   }
 
   /** An empty summary in `slot`. */
@@ -132,17 +151,21 @@ export class IntervalNoveltyKernel {
   /**
    * Novelty of `x` against every earlier value (0 before two values were seen), then `x` joins the
    * history. Non-finite values score 0 and are not learned. `floor`: the scale is at least this (the
-   * caller's level-relative floor, ensemble.ts LEVEL_FLOOR; 0 = the running sd alone).
+   * caller's level-relative floor, ensemble.ts LEVEL_FLOOR; 0 = the running sd alone). `timeMs`: when
+   * x was taken, for the horizon (without one, or without a time, nothing is forgotten; a value learned
+   * without a time is never forgotten).
    */
-  update(slot: StateSlot, x: number, floor = 0): number {
+  update(slot: StateSlot, x: number, floor = 0, timeMs = Number.NaN): number {
     if (!Number.isFinite(x)) return 0;
     const f64 = slot.f64;
     const f32 = slot.f32;
     const s = slot.b64 + this.s;
     const lo = slot.b32 + this.lo;
     const hi = slot.b32 + this.hi;
+    const timed = this.seen >= 0 && Number.isFinite(timeMs);
+    const now = timed ? timeMs / HOUR_MS : Infinity;
     const k = intervalsAtOrBelow(f32, lo, f64[s + SIZE]!, x);
-    const dist = distance(f32, lo, hi, f64[s + SIZE]!, x, k);
+    const dist = timed ? this.recentDistance(slot, x, k, now - this.horizonHours) : distance(f32, lo, hi, f64[s + SIZE]!, x, k);
     const n = f64[s]!;
     let score = 0;
     if (n > 1 && dist !== Infinity) {
@@ -153,7 +176,7 @@ export class IntervalNoveltyKernel {
     }
     const delay = this.delayPoints;
     const pendingCount = f64[s + PENDING_COUNT]!;
-    if (delay === 0 || (n < DELAY_AFTER_POINTS && pendingCount === 0)) this.learn(slot, x, k, dist);
+    if (delay === 0 || (n < DELAY_AFTER_POINTS && pendingCount === 0)) this.learn(slot, x, now);
     else if (pendingCount < delay) {
       f64[slot.b64 + this.pending + pendingCount] = x;
       f64[s + PENDING_COUNT] = pendingCount + 1;
@@ -163,53 +186,115 @@ export class IntervalNoveltyKernel {
       const oldest = f64[at]!;
       f64[at] = x;
       f64[s + PENDING_POS] = pos + 1 === delay ? 0 : pos + 1;
-      const size = f64[s + SIZE]!;
-      const ko = intervalsAtOrBelow(f32, lo, size, oldest);
-      this.learn(slot, oldest, ko, distance(f32, lo, hi, size, oldest, ko));
+      this.learn(slot, oldest, now); // a delayed value counts as visited when it is learned
     }
     return score;
   }
 
-  /** x joins the summary and the running mean and variance. */
-  private learn(slot: StateSlot, x: number, k: number, dist: number): void {
-    if (dist > 0) this.insert(slot, k, x);
-    addMoment(slot.f64, slot.b64 + this.s, x);
-  }
-
-  private insert(slot: StateSlot, k: number, x: number): void {
+  /** Distance from x (k = intervalsAtOrBelow(x)) to the nearest interval visited at or after `since` (hours); Infinity when none. */
+  private recentDistance(slot: StateSlot, x: number, k: number, since: number): number {
     const f = slot.f32;
     const lo = slot.b32 + this.lo;
     const hi = slot.b32 + this.hi;
+    const seen = slot.b32 + this.seen;
+    const size = slot.f64[slot.b64 + this.s + SIZE]!;
+    let dist = Infinity;
+    for (let j = k - 1; j >= 0; j--) {
+      if (f[seen + j]! < since) continue;
+      dist = Math.max(0, x - f[hi + j]!);
+      break;
+    }
+    for (let j = k; j < size; j++) {
+      if (f[seen + j]! < since) continue;
+      dist = Math.min(dist, f[lo + j]! - x);
+      break;
+    }
+    return dist;
+  }
+
+  /**
+   * x joins the summary and the running mean and variance, as visited at `now` (hours; Infinity = never
+   * forgotten). With a horizon, x inside an interval renews it, or, when that interval was not visited
+   * within the horizon, replaces it by [x, x] (the rest of it is forgotten).
+   */
+  private learn(slot: StateSlot, x: number, now: number): void {
+    addMoment(slot.f64, slot.b64 + this.s, x);
+    const f = slot.f32;
+    const k = intervalsAtOrBelow(f, slot.b32 + this.lo, slot.f64[slot.b64 + this.s + SIZE]!, x);
+    if (k > 0 && x <= f[slot.b32 + this.hi + k - 1]!) {
+      if (this.seen < 0) return;
+      const at = slot.b32 + this.seen + k - 1;
+      if (f[at]! < now - this.horizonHours && Number.isFinite(now)) {
+        f[slot.b32 + this.lo + k - 1] = float32AtMost(x);
+        f[slot.b32 + this.hi + k - 1] = float32AtLeast(x);
+      }
+      f[at] = now;
+      return;
+    }
+    this.insert(slot, k, x, now);
+  }
+
+  /**
+   * A new interval [x, x] before interval k. Past capacity, the least recently visited interval goes when
+   * it is out of the horizon; otherwise the two intervals separated by the smallest gap are merged.
+   */
+  private insert(slot: StateSlot, k: number, x: number, now: number): void {
+    const f = slot.f32;
+    const lo = slot.b32 + this.lo;
+    const hi = slot.b32 + this.hi;
+    const seen = this.seen >= 0 ? slot.b32 + this.seen : -1;
     const sizeAt = slot.b64 + this.s + SIZE;
     let size = slot.f64[sizeAt]!;
     f.copyWithin(lo + k + 1, lo + k, lo + size);
     f.copyWithin(hi + k + 1, hi + k, hi + size);
     f[lo + k] = float32AtMost(x);
     f[hi + k] = float32AtLeast(x);
+    if (seen >= 0) {
+      f.copyWithin(seen + k + 1, seen + k, seen + size);
+      f[seen + k] = now;
+    }
     size++;
     if (size > this.capacity) {
-      let g = 0;
-      let best = Infinity;
-      for (let j = 0; j + 1 < size; j++) {
-        const gap = f[lo + j + 1]! - f[hi + j]!;
-        if (gap < best) {
-          best = gap;
-          g = j;
+      const stale = seen >= 0 ? this.stalest(f, seen, size, now) : -1;
+      if (stale >= 0) {
+        f.copyWithin(lo + stale, lo + stale + 1, lo + size);
+        f.copyWithin(hi + stale, hi + stale + 1, hi + size);
+        f.copyWithin(seen + stale, seen + stale + 1, seen + size);
+      } else {
+        let g = 0;
+        let best = Infinity;
+        for (let j = 0; j + 1 < size; j++) {
+          const gap = f[lo + j + 1]! - f[hi + j]!;
+          if (gap < best) {
+            best = gap;
+            g = j;
+          }
+        }
+        f[hi + g] = f[hi + g + 1]!;
+        f.copyWithin(lo + g + 1, lo + g + 2, lo + size);
+        f.copyWithin(hi + g + 1, hi + g + 2, hi + size);
+        if (seen >= 0) {
+          f[seen + g] = Math.max(f[seen + g]!, f[seen + g + 1]!);
+          f.copyWithin(seen + g + 1, seen + g + 2, seen + size);
         }
       }
-      f[hi + g] = f[hi + g + 1]!;
-      f.copyWithin(lo + g + 1, lo + g + 2, lo + size);
-      f.copyWithin(hi + g + 1, hi + g + 2, hi + size);
       size--;
     }
     slot.f64[sizeAt] = size;
+  }
+
+  /** The least recently visited of `size` intervals when it is out of the horizon at `now`, else −1. */
+  private stalest(f: Float32Array, seen: number, size: number, now: number): number {
+    let j = 0;
+    for (let i = 1; i < size; i++) if (f[seen + i]! < f[seen + j]!) j = i;
+    return f[seen + j]! < now - this.horizonHours && Number.isFinite(now) ? j : -1;
   }
 }
 
 /** One interval summary on its own (tests, tools): a kernel over a slot of its own or of `arena`. */
 export class IntervalNovelty extends KernelView<IntervalNoveltyKernel> {
-  constructor(capacity = 16, delayPoints = 0, arena?: StateArena) {
-    super((layout) => new IntervalNoveltyKernel(layout, capacity, delayPoints), arena);
+  constructor(capacity = 16, delayPoints = 0, arena?: StateArena, horizonMs = 0) {
+    super((layout) => new IntervalNoveltyKernel(layout, capacity, delayPoints, horizonMs), arena);
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments. */
@@ -247,11 +332,12 @@ export class IntervalNovelty extends KernelView<IntervalNoveltyKernel> {
   }
 
   /** IntervalNoveltyKernel.update on this summary's slot. */
-  update(x: number, floor = 0): number {
-    return this.kernel.update(this, x, floor);
+  update(x: number, floor = 0, timeMs = Number.NaN): number {
+    return this.kernel.update(this, x, floor, timeMs);
   }
 }
 
+const HOUR_MS = 3_600_000;
 const f32 = new Float32Array(1);
 const i32 = new Int32Array(f32.buffer);
 

@@ -43,6 +43,7 @@ export function ensembleOptions(c: Config['detect']): ConstructorParameters<type
     robustPoints: e.robustPoints,
     seasonPoints: e.seasonPoints,
     seasonWeight: e.seasonWeight,
+    noveltyHorizonMs: e.noveltyHorizonMs,
     calibration: { historyPoints: e.historyPoints, tau: e.tau },
     components: c.components,
     computeComponents: computedComponents(c),
