@@ -69,8 +69,8 @@ export const SEASON_POINTS = 288;
  * summaries do not learn (and score 0) while the series is still setting records: from its first value
  * up to the first value that is neither above every earlier value nor below every one — a ramp or a
  * jump-about start keeps setting records; a settled series stops after ~3 points (under i.i.d. noise
- * point i, counted from 1, is a record with probability 2/i: points 1 and 2 always, 3.2 points on average). At most this many points, so a series that trends
- * from its first point is still learned.
+ * point i, counted from 1, is a record with probability 2/i: points 1 and 2 always, 3.2 points on
+ * average). At most this many points, so a series that trends from its first point is still learned.
  */
 export const STARTUP_MAX_POINTS = 32;
 /**

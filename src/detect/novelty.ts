@@ -14,8 +14,8 @@
  * It is the value-level analogue of a contextual detector's "share of unseen contexts": repeats of
  * earlier behaviour score 0 whatever their size, new levels score by how far they are from anything seen.
  * Interval bounds are kept as float32 rounded outwards (a repeat of a seen value still scores 0; a new
- * value's distance is under-stated by at most one float32 step, up to 2⁻²³ ≈ 1.2e-7 relative): it halves the state
- * so the per-series state has room for the day profile (day-profile.ts).
+ * value's distance is under-stated by at most one float32 step, up to 2⁻²³ ≈ 1.2e-7 relative): it
+ * halves the state so the per-series state has room for the day profile (day-profile.ts).
  * With a horizon (opt-in, `detect.ensemble.noveltyHorizonMs`), "before" means "within the horizon": each
  * interval also keeps when it was last visited, and intervals not visited within the horizon no longer
  * count (models/MODEL_CARD.md, "Forgetting"). Without one a series never forgets: the second and third
@@ -103,8 +103,6 @@ export class IntervalNoveltyKernel {
    * was before it began, in the spread it had then; learned at once, each step is only one step away from
    * the previous value, in a standard deviation the ramp itself has already inflated (a traffic drop that
    * took twelve 5 s points to show in a [1m] rate scored lower at every point and was missed).
-   */
-  /**
    * `horizonMs` > 0: an interval not visited within this long before a point no longer counts for it (and
    * is the first dropped when the summary is full); 0 = never forget.
    */
