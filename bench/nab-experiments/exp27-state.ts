@@ -9,6 +9,7 @@
  * nearest=1 (the residual is the smaller of x − forecast and x − previous value).
  * SEEDS may also name non-learned forecasters: last (previous value), mean, median (of the 32 before);
  * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts);
+ * `<variant>@cat` with /tmp/e28/<variant>-cat<k>, a model that never saw the file's category (exp30-cv.ts FOLDS=category);
  * `<variant>@cvft` the same before the file's probation end and its fine-tuned copy after (exp31-finetune.ts).
  * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
  * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
@@ -20,7 +21,7 @@ import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
 import { probationaryLength } from '../../src/detect/nab/scorer.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
-import { diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
+import { categoryFoldsOf, diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
 
 await initBackend('wasm');
 const options = ensembleOptions(loadConfig({ env: {} }).detect);
@@ -45,16 +46,17 @@ function naive(kind: string): Forecaster {
     },
   } as unknown as Forecaster;
 }
-const folds = foldsOf(corpus.map((f) => f.key));
+const keys = corpus.map((f) => f.key);
 for (const seed of seeds) {
   const [name, mode = ''] = seed.split('@') as [string, string?];
+  const folds = mode === 'cat' ? categoryFoldsOf(keys) : foldsOf(keys);
   const load = async (dir: string): Promise<EnsembleDetector> =>
     new EnsembleDetector(['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(dir), options);
-  const fold = (k: number, ft: boolean): Promise<EnsembleDetector> => load(`/tmp/e28/${name}-cv${k}${ft ? '-ft' : ''}`);
+  const fold = (k: number, ft: boolean): Promise<EnsembleDetector> => load(`/tmp/e28/${name}-${mode === 'cat' ? 'cat' : 'cv'}${k}${ft ? '-ft' : ''}`);
   // per fold: [detector for the probationary rows, detector for the rest]
   const dets: Array<[EnsembleDetector, EnsembleDetector]> =
     mode === '' ? [await load(`/tmp/e28/${seed}`)].map((d) => [d, d] as [EnsembleDetector, EnsembleDetector])
-      : await Promise.all([0, 1].map(async (k) => [await fold(k, false), await fold(k, mode === 'cvft')] as [EnsembleDetector, EnsembleDetector]));
+      : await Promise.all([...new Set(folds.values())].sort().map(async (k) => [await fold(k, false), await fold(k, mode === 'cvft')] as [EnsembleDetector, EnsembleDetector]));
   const m = new Map<string, Float64Array>();
   for (const f of corpus) {
     const [early, late] = dets[mode === '' ? 0 : folds.get(f.key)!]!;

@@ -6,17 +6,21 @@
  * (harness.ts foldsOf) plus the synthetic series; then score with exp27-state.ts using `<variant>@cv`:
  *   VARIANTS=s42h32,s1h32 npx tsx bench/nab-experiments/exp30-cv.ts
  *   SEEDS=s42h32@cv,s1h32@cv npx tsx bench/nab-experiments/exp27-state.ts base
+ * FOLDS=category: leave one category out instead (harness.ts categoryFoldsOf), models
+ * `/tmp/e28/<variant>-cat<k>`, scored with `<variant>@cat`.
  */
 import { mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { trainForecaster } from '../../src/cli/train.js';
 import { listNabFiles } from '../../src/detect/nab/layout.js';
-import { foldsOf, NAB_DIR, variantTrainOptions } from './harness.js';
+import { categoryFoldsOf, foldsOf, NAB_DIR, variantTrainOptions } from './harness.js';
 
 const files = await listNabFiles(join(NAB_DIR, 'data'));
-const folds = foldsOf(files.map((f) => f.key));
-for (const fold of [0, 1]) {
+const byCategory = process.env.FOLDS === 'category';
+const folds = (byCategory ? categoryFoldsOf : foldsOf)(files.map((f) => f.key));
+const suffix = byCategory ? 'cat' : 'cv';
+for (const fold of [...new Set(folds.values())].sort()) {
   // a NAB-layout directory of symlinks to the files outside this fold
   const dir = await mkdtemp(join(tmpdir(), `e30-train-not-${fold}-`));
   for (const f of files.filter((x) => folds.get(x.key) !== fold)) {
@@ -24,7 +28,7 @@ for (const fold of [0, 1]) {
     await symlink(f.path, join(dir, f.key));
   }
   for (const v of (process.env.VARIANTS ?? 's42').split(',')) {
-    const t = await trainForecaster(variantTrainOptions(v, dir, `/tmp/e28/${v}-cv${fold}`));
-    console.log(`TRAINED ${v}-cv${fold} on ${t.series} series (fold ${fold} held out), loss ${t.finalLoss.toFixed(4)}`);
+    const t = await trainForecaster(variantTrainOptions(v, dir, `/tmp/e28/${v}-${suffix}${fold}`));
+    console.log(`TRAINED ${v}-${suffix}${fold} on ${t.series} series (fold ${fold} held out), loss ${t.finalLoss.toFixed(4)}`);
   }
 }

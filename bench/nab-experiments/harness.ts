@@ -58,6 +58,15 @@ export function variantTrainOptions(v: string, data: string, out: string): Train
   };
 }
 
+/**
+ * Leave-one-category-out folds: fold k = the k-th category in sorted order. A model for fold k never saw
+ * any file of that category — the closest stand-in we have for NAB files of categories we do not have.
+ */
+export function categoryFoldsOf(keys: readonly string[]): Map<string, number> {
+  const categories = [...new Set(keys.map((k) => k.split('/')[0]!))].sort();
+  return new Map(keys.map((k) => [k, categories.indexOf(k.split('/')[0]!)]));
+}
+
 export type ScoreFn = (values: Float64Array, key: string) => Float64Array;
 
 export function evaluate(corpus: Loaded[], scores: Map<string, Float64Array>): Record<string, number> {
