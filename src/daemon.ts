@@ -138,7 +138,7 @@ async function build(options: DaemonOptions, clock: Clock, stack: Stack): Promis
   logger.info({ rules: policy.rules.length, dryRun }, 'policy loaded');
   const pipeline = new Pipeline({
     store,
-    detection: new DetectionStage(store, detector, { threshold: config.detect.threshold, componentsFor: familyMatcher(config.detect.families), ...(pool ? { pool } : {}) }, metrics),
+    detection: new DetectionStage(store, detector, { threshold: config.detect.threshold, familyFor: familyMatcher(config.detect.families), ...(pool ? { pool } : {}) }, metrics),
     incidents: new IncidentTracker(config.incidents, clock, metrics),
     policy,
     decisions,

@@ -168,7 +168,7 @@ export function runOffline(spec: OfflineSpec, detector: Detector, config: Config
   const clock = new ManualClock(BASE_EPOCH_MS);
   const metrics = createMetrics(new Registry());
   const store = new SeriesStore(config.series, clock, metrics, 'remote_write');
-  const stage = new DetectionStage(store, detector, { threshold: config.detect.threshold, componentsFor: familyMatcher(config.detect.families) }, metrics);
+  const stage = new DetectionStage(store, detector, { threshold: config.detect.threshold, familyFor: familyMatcher(config.detect.families) }, metrics);
   const recorded = new Map<string, Map<string, Array<[number, number]>>>(METRICS.map((m) => [m, new Map()]));
   const signals: Array<{ service: string; metric: string; atMs: number; score: number; observed: number; component: string }> = [];
   for (let t = promStart + evalPhase; t <= measureEnd; t += S * 1000) {

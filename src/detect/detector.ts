@@ -24,6 +24,14 @@ export interface StreamingSeriesState {
   update(raw: Float64Array, row: number, out: { score: number; component: string }, timeMs?: number): { score: number; component: string };
 }
 
+/** What a metric family (config detect.families) sets for its series; absent fields keep the detector's defaults. */
+export interface SeriesFamily {
+  /** Components enabled for the series. */
+  readonly components?: readonly string[];
+  /** Novelty horizon for the series (EnsembleOptions.noveltyHorizonMs). */
+  readonly noveltyHorizonMs?: number;
+}
+
 /**
  * A detector split into a pure, batched half (`raw`, safe to run in a worker) and a per-series online
  * calibration (`createState`). DetectionStage and the NAB runner use this form when a detector offers it;
@@ -38,7 +46,7 @@ export interface StreamingDetector extends Detector {
    */
   readonly contextPoints?: number;
   raw(windows: readonly Float64Array[]): { readonly raw: Float64Array; readonly expected: Float64Array };
-  createState(components?: readonly string[]): StreamingSeriesState;
+  createState(family?: SeriesFamily): StreamingSeriesState;
 }
 
 export function isStreamingDetector(d: Detector): d is StreamingDetector {

@@ -1,5 +1,5 @@
 import { ExcessCalibratorKernel, type ExcessCalibratorOptions } from './calibrate.js';
-import type { ScoreBatch, StreamingDetector } from './detector.js';
+import type { ScoreBatch, SeriesFamily, StreamingDetector } from './detector.js';
 import { DAY_MS, DayProfileKernel } from './day-profile.js';
 import { COMPONENT_COUNT, COMPONENTS, RAW_STRIDE, RAW_VALUE, ROBUST_POINTS, rawScores, type ComponentName, type FeatureOptions, type RawBatch } from './features.js';
 import type { Forecaster } from './model.js';
@@ -291,7 +291,7 @@ export class EnsembleDetector implements StreamingDetector {
   readonly components: readonly ComponentName[];
   /** The numeric state of every series this detector creates, in shared slabs (state-arena.ts). */
   private readonly stateSlabs = new StateSlabs();
-  /** One shape per set of enabled components (at most 2³), shared by the states created for it. */
+  /** One shape per set of enabled components and novelty horizon, shared by the states created for it. */
   private readonly shapes = new Map<string, SeriesStateShape>();
 
   constructor(
@@ -311,13 +311,16 @@ export class EnsembleDetector implements StreamingDetector {
     return rawScores(windows, forecasts, this.options);
   }
 
-  createState(components: readonly string[] = this.components): SeriesState {
+  /** A new series' state, with its family's components and novelty horizon where it sets them (config detect.families). */
+  createState(family: SeriesFamily = {}): SeriesState {
+    const o = this.options;
+    const components = family.components ?? this.components;
     const known = COMPONENTS.filter((c) => components.includes(c));
-    const key = known.join(',');
+    const horizonMs = family.noveltyHorizonMs ?? o.noveltyHorizonMs ?? 0;
+    const key = `${known.join(',')}/${horizonMs}`;
     let shape = this.shapes.get(key);
     if (!shape) {
-      const o = this.options;
-      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, o.noveltyHorizonMs ?? 0);
+      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, horizonMs);
       this.shapes.set(key, shape);
     }
     return new SeriesState(shape, this.stateSlabs);

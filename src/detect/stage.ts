@@ -2,15 +2,15 @@ import { newId } from '../lib/ids.js';
 import type { Anomaly } from '../domain/types.js';
 import type { SeriesStore, SeriesView } from '../series/store.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { isStreamingDetector, type Detector, type StreamingDetector, type StreamingSeriesState } from './detector.js';
+import { isStreamingDetector, type Detector, type SeriesFamily, type StreamingDetector, type StreamingSeriesState } from './detector.js';
 import type { ScoringPool } from './pool.js';
 
 export interface DetectionStageOptions {
   readonly threshold: number;
   /** Most new points scored per series per cycle; older unscored points are skipped (bounded work). */
   readonly maxNewPointsPerSeries?: number;
-  /** Streaming detectors: components per metric name (config detect.families); default: the detector's own. */
-  readonly componentsFor?: (metric: string) => readonly string[] | undefined;
+  /** Streaming detectors: per-series settings by metric name (config detect.families); default: the detector's own. */
+  readonly familyFor?: (metric: string) => SeriesFamily | undefined;
   /** Streaming detectors: compute raw scores in this worker pool (runAsync) instead of the main thread. */
   readonly pool?: ScoringPool;
   /**
@@ -29,10 +29,10 @@ interface Meta {
   report: boolean;
 }
 
-/** Build family matchers from config detect.families: first matching regex wins. */
-export function familyMatcher(families: ReadonlyArray<{ match: string; components: readonly string[] }>): (metric: string) => readonly string[] | undefined {
-  const compiled = families.map((f) => ({ re: new RegExp(f.match), components: f.components }));
-  return (metric) => compiled.find((f) => f.re.test(metric))?.components;
+/** The family settings of a metric name, from config detect.families: the first matching regex wins. */
+export function familyMatcher(families: ReadonlyArray<SeriesFamily & { match: string }>): (metric: string) => SeriesFamily | undefined {
+  const compiled = families.map(({ match, ...family }) => ({ re: new RegExp(match), family }));
+  return (metric) => compiled.find((f) => f.re.test(metric))?.family;
 }
 
 /**
@@ -152,7 +152,7 @@ export class DetectionStage {
       const m = meta[i]!;
       let state = this.states.get(m.series.key);
       if (!state) {
-        state = detector.createState(this.options.componentsFor?.(m.series.metric));
+        state = detector.createState(this.options.familyFor?.(m.series.metric));
         this.states.set(m.series.key, state);
       }
       const r = state.update(batch.raw, i, res, m.timestampMs);

@@ -80,7 +80,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const metrics = createMetrics(new Registry());
   const { config } = options;
   const store = new SeriesStore({ ...config.series, maxSeries: config.series.maxSeries }, clock, metrics, 'replay');
-  const detection = new DetectionStage(store, options.detector, { threshold: config.detect.threshold, componentsFor: familyMatcher(config.detect.families), maxNewPointsPerSeries: 100_000 }, metrics);
+  const detection = new DetectionStage(store, options.detector, { threshold: config.detect.threshold, familyFor: familyMatcher(config.detect.families), maxNewPointsPerSeries: 100_000 }, metrics);
   const incidents = new IncidentTracker(config.incidents, clock, metrics);
   const policy = new PolicyEngine({ rules: options.rules, dryRun: options.dryRun ?? false, cooldownMs: options.cooldownMs ?? config.policy.cooldownMs, actionKinds }, clock);
 

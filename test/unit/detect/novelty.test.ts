@@ -55,8 +55,8 @@ describe('per-series state memory', () => {
   it('states the detector creates share one shape per component set, and score as states built alone', () => {
     const det = new EnsembleDetector(null, { components: ['model'] });
     const a = det.createState();
-    const b = det.createState(['model']);
-    const c = det.createState(['model', 'robust']);
+    const b = det.createState({ components: ['model'] });
+    const c = det.createState({ components: ['model', 'robust'] });
     const shapeOf = (s: SeriesState): unknown => (s as unknown as { shape: unknown }).shape;
     expect(shapeOf(a)).toBe(shapeOf(b));
     expect(shapeOf(c)).not.toBe(shapeOf(a));
