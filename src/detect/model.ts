@@ -49,9 +49,19 @@ export function robustCentreScale(values: Float64Array, from: number, to: number
   return [median, scale];
 }
 
+/** The first non-NaN value of `a` at or after `from` (there is one). */
+function firstFinite(a: Float64Array, from: number): number {
+  let k = from;
+  while (Number.isNaN(a[k]!)) k++;
+  return a[k]!;
+}
+
 /**
  * Model inputs for a batch: row b holds the `inputPoints` values before the newest point of windows[b]
  * (left-padded with the oldest available value), normalised. Also returns each row's centre and scale.
+ * A non-finite input (±Inf: a ratio over a zero denominator; the store drops NaN) takes the value before
+ * it (the first finite one for a leading run): one such point would otherwise make the row's scale
+ * infinite and the next `inputPoints` forecasts NaN. A row with no finite input is scored as having none.
  */
 export function prepareInputs(
   windows: readonly Float64Array[],
@@ -72,10 +82,19 @@ export function prepareInputs(
       scale[b] = Math.max(1e-3 * Math.abs(v), 1e-9);
       continue;
     }
+    let last = Number.NaN;
     for (let k = 0; k < inputPoints; k++) {
       const src = end - inputPoints + k;
-      tmp[k] = w[src < end - avail ? end - avail : src]!;
+      const v = w[src < end - avail ? end - avail : src]!;
+      if (Number.isFinite(v)) last = v;
+      tmp[k] = last;
     }
+    if (Number.isNaN(last)) {
+      centre[b] = Number.NaN; // no finite input: no forecast (NaN), as for a point without a model
+      scale[b] = 1;
+      continue;
+    }
+    for (let k = 0; Number.isNaN(tmp[k]!); k++) tmp[k] = firstFinite(tmp, k);
     const [c, s] = robustCentreScale(tmp, 0, inputPoints, scratch);
     centre[b] = c;
     scale[b] = s;

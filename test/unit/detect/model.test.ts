@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/detect/backend.js';
-import { loadForecaster, ModelFileError, readForecasterMeta } from '../../../src/detect/model.js';
+import fc from 'fast-check';
+import { loadForecaster, ModelFileError, prepareInputs, readForecasterMeta } from '../../../src/detect/model.js';
 import { defaultModelDir } from '../../../src/detect/registry.js';
 
 let dir: string;
@@ -20,6 +21,38 @@ async function copyDefault(name: string): Promise<string> {
   await cp(defaultModelDir(), d, { recursive: true });
   return d;
 }
+
+describe('model inputs with non-finite values (±Inf: a ratio over a zero denominator)', () => {
+  it('a non-finite input takes the finite value before it (a leading one the first finite), so the row stays finite', () => {
+    const { x, centre, scale } = prepareInputs([Float64Array.from([Infinity, 3, 4, -Infinity, 6, 99])], 5);
+    expect(Array.from(x, (z) => z * scale[0]! + centre[0]!)).toEqual([3, 3, 4, 4, 6].map((v) => expect.closeTo(v, 5)));
+    const none = prepareInputs([Float64Array.from([Infinity, -Infinity, 1])], 2);
+    expect(Number.isNaN(none.centre[0])).toBe(true); // no finite input: no forecast
+  });
+
+  it('any row with a finite input is finite (scores of finite series are pinned by the ensemble tests)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(Infinity), fc.constant(-Infinity)), { minLength: 2, maxLength: 40 }), (vals) => {
+        const w = Float64Array.from(vals);
+        const { x, centre, scale } = prepareInputs([w], 8);
+        const inputs = vals.slice(Math.max(0, vals.length - 9), vals.length - 1);
+        if (inputs.some(Number.isFinite)) {
+          expect(Number.isFinite(centre[0]) && Number.isFinite(scale[0])).toBe(true);
+          expect(Array.from(x).every(Number.isFinite)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('the shipped model forecasts through an Inf point', async () => {
+    const f = await loadForecaster(defaultModelDir());
+    const w = Float64Array.from({ length: 40 }, (_, i) => (i === 30 ? Infinity : 10 + Math.sin(i / 3)));
+    const [y] = f.forecast([w]);
+    expect(y).toBeGreaterThan(8);
+    expect(y).toBeLessThan(12);
+    f.dispose();
+  });
+});
 
 describe('model files', () => {
   it('loads the shipped default model and forecasts a flat series as flat', async () => {
