@@ -72,7 +72,7 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
   const pairs = trainingPairs(windows, targets, L);
   const hidden = opts.hiddenUnits ?? DEFAULT_HIDDEN_UNITS;
   const model = buildForecaster(L, opts.seed, hidden);
-  const total = Math.ceil(windows.length / TRAIN_BATCH_SIZE) * opts.epochs;
+  const total = Math.ceil(pairs.count / TRAIN_BATCH_SIZE) * opts.epochs;
   let done = 0;
   const lastLoss = await fitForecaster(model, pairs, {
     epochs: opts.epochs,
@@ -86,7 +86,7 @@ export async function trainForecaster(opts: TrainOptions): Promise<TrainResult> 
   model.dispose();
   const result: TrainResult = {
     series: usable.length,
-    samples: windows.length,
+    samples: pairs.count,
     finalLoss: lastLoss,
     seconds: (performance.now() - started) / 1000,
     backend,

@@ -37,7 +37,8 @@ export interface EnsembleOptions extends FeatureOptions {
   readonly seasonWeight?: number;
   /**
    * The novelty summaries forget values not seen again within this long (novelty.ts); 0 = never (the
-   * default, as NAB is scored). Default 0.
+   * default, as NAB is scored). Measured on the points' timestamps; points fed without one run on the
+   * state's own clock (seasonPoints to the day), so a series should not mix the two. Default 0.
    */
   readonly noveltyHorizonMs?: number;
 }

@@ -139,7 +139,7 @@ export function rawScores(windows: readonly Float64Array[], forecasts: Float64Ar
     }
     if (forecasts !== null) {
       const f = forecasts[b]!;
-      expected[b] = f;
+      if (Number.isFinite(f) || !doRobust) expected[b] = f; // no forecast (no finite input): the robust median stays the expectation
       raw[o] = x - f;
     }
     if (doSeasonal && n - 1 >= sp) {

@@ -226,7 +226,7 @@ export class IntervalNoveltyKernel {
         f[slot.b32 + this.lo + k - 1] = float32AtMost(x);
         f[slot.b32 + this.hi + k - 1] = float32AtLeast(x);
       }
-      f[at] = now;
+      f[at] = Math.max(f[at]!, now); // never back: an untimed visit (Infinity) stays, an older point does not age it
       return;
     }
     this.insert(slot, k, x, now);
@@ -296,8 +296,8 @@ export class IntervalNovelty extends KernelView<IntervalNoveltyKernel> {
   }
 
   /** Records on `layout` the arena space the constructor takes with these arguments. */
-  static reserve(layout: StateLayout, capacity = 16, delayPoints = 0): StateLayout {
-    new IntervalNoveltyKernel(layout, capacity, delayPoints);
+  static reserve(layout: StateLayout, capacity = 16, delayPoints = 0, horizonMs = 0): StateLayout {
+    new IntervalNoveltyKernel(layout, capacity, delayPoints, horizonMs);
     return layout;
   }
 

@@ -43,15 +43,22 @@ export function sampleTrainingWindows(
   return { windows, targets };
 }
 
-/** Model inputs and normalised, clipped targets for windows whose newest point is the target. */
+/**
+ * Model inputs and normalised, clipped targets for windows whose newest point is the target. Windows
+ * with a non-finite target or no finite input are left out (±Inf reaches fine-tuning from the series
+ * store; one such row would make the loss NaN), the others keep their order.
+ */
 export function trainingPairs(windows: readonly Float64Array[], targets: Float64Array, inputPoints: number): TrainingPairs {
   const { x, centre, scale } = prepareInputs(windows, inputPoints);
   const y = new Float32Array(windows.length);
+  let count = 0;
   for (let b = 0; b < windows.length; b++) {
     const z = (targets[b]! - centre[b]!) / scale[b]!;
-    y[b] = z > Z_CLIP ? Z_CLIP : z < -Z_CLIP ? -Z_CLIP : z;
+    if (!Number.isFinite(targets[b]!) || Number.isNaN(z)) continue;
+    if (count !== b) x.copyWithin(count * inputPoints, b * inputPoints, (b + 1) * inputPoints);
+    y[count++] = z > Z_CLIP ? Z_CLIP : z < -Z_CLIP ? -Z_CLIP : z;
   }
-  return { x, y, count: windows.length, inputPoints };
+  return { x: x.subarray(0, count * inputPoints), y: y.subarray(0, count), count, inputPoints };
 }
 
 /** The training objective (Huber, δ = 1, on normalised values); also the holdout error of fine-tuning. */

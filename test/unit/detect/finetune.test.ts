@@ -35,6 +35,19 @@ describe('training-pair sampling (shared with aiopsd train)', () => {
     expect(calm.y[0]).toBeCloseTo((6 - centre[0]!) / scale[0]!, 5);
   });
 
+  it('leaves out windows with an infinite target or no finite input (±Inf from the store), keeping the others in order', () => {
+    const ok1 = Float64Array.from([1, 2, 3, 4, 5]);
+    const allInf = Float64Array.from([Infinity, Infinity, -Infinity, Infinity, 5]);
+    const infTarget = Float64Array.from([1, 2, 3, 4, Infinity]);
+    const ok2 = Float64Array.from([5, 4, Infinity, 2, 1]);
+    const pairs = trainingPairs([ok1, allInf, infTarget, ok2], Float64Array.from([5, 5, Infinity, 1]), 4);
+    expect(pairs.count).toBe(2);
+    expect(Array.from(pairs.y).every(Number.isFinite)).toBe(true);
+    const alone = [trainingPairs([ok1], Float64Array.from([5]), 4), trainingPairs([ok2], Float64Array.from([1]), 4)];
+    expect(Array.from(pairs.x)).toEqual([...alone[0]!.x, ...alone[1]!.x]);
+    expect(Array.from(pairs.y)).toEqual([alone[0]!.y[0], alone[1]!.y[0]]);
+  });
+
   it('splits the requested windows into training and holdout pairs, the same way for the same seed', () => {
     const series = [ramp(200), ramp(100, 10_000)];
     const { train, holdout } = splitTrainHoldout(series, 8, 1000, 0.25, mulberry32(3));

@@ -54,6 +54,19 @@ describe('novelty horizon (detect.ensemble.noveltyHorizonMs)', () => {
     expect(n.update(100, 0, 13 * HOUR)).toBe(0); // and learned again
   });
 
+  it('a visit time never goes back: an untimed visit stays unforgettable, an older point does not age an interval', () => {
+    const untimed = new IntervalNovelty(16, 0, undefined, HOUR);
+    for (let i = 0; i < 20; i++) untimed.update(i % 5);
+    untimed.update(30);
+    untimed.update(30, 0, 0); // the same level again, now with a time
+    expect(untimed.update(30, 0, 10 * HOUR)).toBe(0);
+    const backwards = new IntervalNovelty(16, 0, undefined, 8 * HOUR);
+    for (let i = 0; i < 20; i++) backwards.update(i % 5, 0, 10 * HOUR);
+    backwards.update(30, 0, 10 * HOUR);
+    backwards.update(30, 0, 0); // an older point of the same level
+    expect(backwards.update(30, 0, 12 * HOUR)).toBe(0);
+  });
+
   it('without a horizon, or for points without a time, nothing is forgotten', () => {
     const plain = new IntervalNovelty(16);
     const untimed = new IntervalNovelty(16, 0, undefined, HOUR);
