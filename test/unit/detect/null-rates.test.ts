@@ -43,4 +43,15 @@ describe('one threshold means the same on every series (issue 4; bench/null-rate
       expect((1000 * hits) / scored, kind).toBeLessThanOrEqual(1.5);
     }
   });
+
+  it('while a one-point spike of 8 standard deviations does reach it (a quiet detector would pass the test above)', () => {
+    for (const kind of ['gaussian', 'ar1-0.9', 'poisson-1000', 'daily-sine'] as const) {
+      const v = nullSeries(kind, 2200, 5);
+      const head = v.subarray(0, 1000);
+      const mean = head.reduce((a, b) => a + b, 0) / head.length;
+      const sd = Math.sqrt(head.reduce((a, b) => a + (b - mean) ** 2, 0) / head.length);
+      v[2100]! += 8 * sd;
+      expect(scores(v)[2100], kind).toBeGreaterThanOrEqual(0.95);
+    }
+  });
 });
