@@ -11,6 +11,8 @@
  * `<variant>@cv` scores each file with /tmp/e28/<variant>-cv<fold>, a model that never saw it (exp30-cv.ts);
  * `<variant>@cat` with /tmp/e28/<variant>-cat<k>, a model that never saw the file's category (exp30-cv.ts FOLDS=category);
  * `<variant>@cvft` the same before the file's probation end and its fine-tuned copy after (exp31-finetune.ts).
+ * FILES=0|1: score one half of the files only (harness.ts foldsOf), to see whether a setting chosen on the
+ * whole subset wins on both halves.
  * WIN=1: per window, which seeds detect it (x) at their own standard threshold; per file, false rows by seed.
  * First: VARIANTS=s42,s1,s2,s3,s4,s5,s6,s7 npx tsx bench/nab-experiments/exp28-seeds.ts (about 1 min).
  */
@@ -26,7 +28,8 @@ import { categoryFoldsOf, diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, 
 await initBackend('wasm');
 const options = ensembleOptions(loadConfig({ env: {} }).detect);
 const seeds = (process.env.SEEDS ?? 's42,s1,s2,s3,s4,s5,s6,s7').split(',');
-const corpus = await loadCorpus();
+/** FILES=0 / FILES=1: score only that half of the files (foldsOf), to check a setting chosen on one half on the other. */
+const corpus = ((all) => (process.env.FILES === undefined ? all : all.filter((f) => foldsOf(all.map((x) => x.key)).get(f.key) === Number(process.env.FILES))))(await loadCorpus());
 const raws = new Map<string, Map<string, Float64Array>>();
 /** Non-learned forecasters for comparison: the previous value, the mean / median of the 32 before. */
 function naive(kind: string): Forecaster {
