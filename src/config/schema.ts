@@ -123,6 +123,8 @@ const noveltyHorizonMs = z
   .min(0)
   .refine((v) => v === 0 || v >= 3_600_000, 'must be 0 (never forget) or at least 3600000 (1 h): the novelty summaries keep when each level was last seen in hours');
 
+const seasonWeight = z.number().min(0).max(10);
+
 const ensemble = z
   .object({
     modelDir: z.string().min(1).optional().describe('Directory of the TF.js forecaster (model.json + weights.bin); default: the shipped models/default.'),
@@ -131,7 +133,7 @@ const ensemble = z
     noveltyPoints: z.number().int().min(2).max(64).default(4).describe('Ignored since ensemble-2 (the novelty is streaming); accepted so older configs still load.'),
     robustPoints: z.number().int().min(4).default(120).describe('Points forming the robust component\'s median/MAD baseline.'),
     seasonPoints: z.number().int().min(0).default(288).describe('Points per day assumed when points come without timestamps, and the season length of the optional `seasonal` component; 0 turns the model component\'s time-of-day profile off.'),
-    seasonWeight: z.number().min(0).max(10).default(0.5).describe('Weight of the seasonal-difference novelty (x minus the nearest of the same hour\'s mean on the last three days, from a per-series time-of-day profile; scaled by the series\' seasonality strength s, while the forecast-residual novelty is scaled by 1 − s) in the model component\'s raw score (0 = off, and then the residual counts in full).'),
+    seasonWeight: seasonWeight.default(0.5).describe('Weight of the seasonal-difference novelty (x minus the nearest of the same hour\'s mean on the last three days, from a per-series time-of-day profile; scaled by the series\' seasonality strength s, while the forecast-residual novelty is scaled by 1 − s) in the model component\'s raw score (0 = off, and then the residual counts in full).'),
     noveltyHorizonMs: noveltyHorizonMs
       .default(0)
       .describe('Forget levels, forecast misses and seasonal differences a series has not shown again within this long, so a failure that comes back after that is new again (0 = never forget: the second outage of the same depth scores as a repeat). Off by default because NAB rewards a long memory (models/MODEL_CARD.md, "Forgetting"); if used, keep it beyond the longest cycle of your series (a week: 8 days), or each weekend low is news again.'),
@@ -178,6 +180,7 @@ const detect = z
             match: z.string().min(1).refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'must be a valid regular expression').describe('Regular expression on the metric name.'),
             components: z.array(detectComponent).min(1).describe('Ensemble components for matching series.'),
             noveltyHorizonMs: noveltyHorizonMs.optional().describe('detect.ensemble.noveltyHorizonMs for matching series (default: that setting), e.g. 691200000 (8 days) on request rates so an outage that comes back is caught again.'),
+            seasonWeight: seasonWeight.optional().describe('detect.ensemble.seasonWeight for matching series (default: that setting); higher catches more values that are usual in size but wrong for the time of day (bench/restart.ts: 1 → 12, 2 → 18 of 30 such dips against 10 at 0.5, no false points).'),
           })
           .strict(),
       )

@@ -30,6 +30,8 @@ export interface SeriesFamily {
   readonly components?: readonly string[];
   /** Novelty horizon for the series (EnsembleOptions.noveltyHorizonMs). */
   readonly noveltyHorizonMs?: number;
+  /** Weight of the seasonal-difference novelty for the series (EnsembleOptions.seasonWeight). */
+  readonly seasonWeight?: number;
 }
 
 /**

@@ -292,7 +292,7 @@ export class EnsembleDetector implements StreamingDetector {
   readonly components: readonly ComponentName[];
   /** The numeric state of every series this detector creates, in shared slabs (state-arena.ts). */
   private readonly stateSlabs = new StateSlabs();
-  /** One shape per set of enabled components and novelty horizon, shared by the states created for it. */
+  /** One shape per set of enabled components, novelty horizon and season weight, shared by the states created for it. */
   private readonly shapes = new Map<string, SeriesStateShape>();
 
   constructor(
@@ -312,16 +312,17 @@ export class EnsembleDetector implements StreamingDetector {
     return rawScores(windows, forecasts, this.options);
   }
 
-  /** A new series' state, with its family's components and novelty horizon where it sets them (config detect.families). */
+  /** A new series' state, with its family's components, novelty horizon and season weight where it sets them (config detect.families). */
   createState(family: SeriesFamily = {}): SeriesState {
     const o = this.options;
     const components = family.components ?? this.components;
     const known = COMPONENTS.filter((c) => components.includes(c));
     const horizonMs = family.noveltyHorizonMs ?? o.noveltyHorizonMs ?? 0;
-    const key = `${known.join(',')}/${horizonMs}`;
+    const seasonWeight = family.seasonWeight ?? o.seasonWeight ?? SEASON_WEIGHT;
+    const key = `${known.join(',')}/${horizonMs}/${seasonWeight}`;
     let shape = this.shapes.get(key);
     if (!shape) {
-      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, o.seasonWeight ?? SEASON_WEIGHT, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, horizonMs);
+      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, seasonWeight, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, horizonMs);
       this.shapes.set(key, shape);
     }
     return new SeriesState(shape, this.stateSlabs);

@@ -10,7 +10,7 @@ import { createTestMetrics } from '../../../src/telemetry/metrics.js';
 const T0 = 1.7e12;
 const DAY = 86_400_000;
 
-describe('detect.families: per metric family components and novelty horizon', () => {
+describe('detect.families: per metric family components, novelty horizon and season weight', () => {
   it('the first matching family wins; a metric matching none gets the defaults', () => {
     const config = validateConfig(
       {
@@ -44,6 +44,15 @@ describe('detect.families: per metric family components and novelty horizon', ()
     expect(shapeOf({ noveltyHorizonMs: DAY })).not.toBe(shapeOf());
     // three summaries (value, residual: 17 intervals; seasonal difference: 9) keep a float32 visit time each
     expect(det.createState({ noveltyHorizonMs: DAY }).bytes - det.createState().bytes).toBe(4 * (17 + 17 + 9));
+    expect(shapeOf({ seasonWeight: 2 })).not.toBe(shapeOf());
+    expect(shapeOf({ seasonWeight: 0.5 })).toBe(shapeOf()); // the default weight
+    // weight 0: no time-of-day profile, no seasonal summary, no paired moments
+    expect(det.createState().bytes - det.createState({ seasonWeight: 0 }).bytes).toBe(440 + 120 + 24);
+  });
+
+  it('a family season weight is validated like detect.ensemble.seasonWeight', () => {
+    expect(() => validateConfig({ detect: { families: [{ match: 'x', components: ['model'], seasonWeight: 11 }] } }, 'x.yaml')).toThrowError(/detect\.families\.0\.seasonWeight: .*10/);
+    expect(familyMatcher(validateConfig({ detect: { families: [{ match: 'x', components: ['model'], seasonWeight: 2 }] } }, 'x.yaml').detect.families)('x')).toEqual({ components: ['model'], seasonWeight: 2 });
   });
 
   it('DetectionStage scores each series with its family: a robust-only family names the robust component in the evidence', () => {
