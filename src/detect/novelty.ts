@@ -71,6 +71,20 @@ function intervalsAtOrBelow(f: Float32Array, lo: number, size: number, x: number
   return k;
 }
 
+/** Index g of the smallest gap between intervals g and g + 1 of `size` (≥ 2); the first on ties. */
+function smallestGap(f: Float32Array, lo: number, hi: number, size: number): number {
+  let g = 0;
+  let best = Infinity;
+  for (let j = 0; j + 1 < size; j++) {
+    const gap = f[lo + j + 1]! - f[hi + j]!;
+    if (gap < best) {
+      best = gap;
+      g = j;
+    }
+  }
+  return g;
+}
+
 /** Distance from x to the nearest of the `size` intervals (k = intervalsAtOrBelow(x)); Infinity when none. */
 function distance(f: Float32Array, lo: number, hi: number, size: number, x: number, k: number): number {
   let dist = Infinity;
@@ -254,31 +268,25 @@ export class IntervalNoveltyKernel {
     size++;
     if (size > this.capacity) {
       const stale = seen >= 0 ? this.stalest(f, seen, size, now) : -1;
-      if (stale >= 0) {
-        f.copyWithin(lo + stale, lo + stale + 1, lo + size);
-        f.copyWithin(hi + stale, hi + stale + 1, hi + size);
-        f.copyWithin(seen + stale, seen + stale + 1, seen + size);
-      } else {
-        let g = 0;
-        let best = Infinity;
-        for (let j = 0; j + 1 < size; j++) {
-          const gap = f[lo + j + 1]! - f[hi + j]!;
-          if (gap < best) {
-            best = gap;
-            g = j;
-          }
-        }
-        f[hi + g] = f[hi + g + 1]!;
-        f.copyWithin(lo + g + 1, lo + g + 2, lo + size);
-        f.copyWithin(hi + g + 1, hi + g + 2, hi + size);
-        if (seen >= 0) {
-          f[seen + g] = Math.max(f[seen + g]!, f[seen + g + 1]!);
-          f.copyWithin(seen + g + 1, seen + g + 2, seen + size);
-        }
+      if (stale >= 0) this.removeAt(slot, stale, size);
+      else {
+        const g = smallestGap(f, lo, hi, size);
+        f[hi + g] = f[hi + g + 1]!; // interval g absorbs g + 1
+        if (seen >= 0) f[seen + g] = Math.max(f[seen + g]!, f[seen + g + 1]!);
+        this.removeAt(slot, g + 1, size);
       }
       size--;
     }
     slot.f64[sizeAt] = size;
+  }
+
+  /** Shifts intervals j + 1 … size − 1 (bounds and visit times) down over interval j. */
+  private removeAt(slot: StateSlot, j: number, size: number): void {
+    const f = slot.f32;
+    for (const base of this.seen >= 0 ? [this.lo, this.hi, this.seen] : [this.lo, this.hi]) {
+      const at = slot.b32 + base;
+      f.copyWithin(at + j, at + j + 1, at + size);
+    }
   }
 
   /** The least recently visited of `size` intervals when it is out of the horizon at `now`, else −1. */
