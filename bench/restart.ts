@@ -5,8 +5,10 @@
  * and 7; a "restart" at 00:00, 08:00 or 16:00 of day 5 starts a fresh state there, scored beside one that
  * has run since day 0. Prints JSON: points ≥ 0.95 away from the dips in the 48 h after the restart for
  * each, and how many dips each catches (score ≥ 0.95) by time since the restart.
- * Usage: npx tsx bench/restart.ts [stepSeconds=60]
+ * Usage: npx tsx bench/restart.ts [--step 60] [--season-weight 0.5]
+ * (--season-weight: detect.ensemble.seasonWeight, or a family's; how much the time-of-day term counts)
  */
+import { parseArgs } from 'node:util';
 import { initBackend } from '../src/detect/backend.js';
 import { EnsembleDetector, type SeriesState } from '../src/detect/ensemble.js';
 import { RAW_STRIDE } from '../src/detect/features.js';
@@ -15,17 +17,20 @@ import { mulberry32 } from '../src/lib/random.js';
 
 const THRESHOLD = 0.95; // the daemon's detect.threshold
 const DIP_POINTS = 10;
-const stepS = Number(process.argv[2] ?? 60);
+const { values } = parseArgs({ options: { step: { type: 'string', default: '60' }, 'season-weight': { type: 'string', default: '0.5' } } });
+const stepS = Number(values.step);
 if (!Number.isInteger(stepS) || stepS < 1 || 86_400 % stepS !== 0) {
-  throw new Error(`restart: the step must be a whole number of seconds dividing a day, not ${process.argv[2]}`);
+  throw new Error(`restart: --step must be a whole number of seconds dividing a day, not ${values.step}`);
 }
+const seasonWeight = Number(values['season-weight']);
+if (!(seasonWeight >= 0 && seasonWeight <= 10)) throw new Error(`restart: --season-weight must be within 0..10, not ${values['season-weight']}`);
 const perDay = 86_400 / stepS;
 const days = 8;
 const n = days * perDay;
 const day0Ms = 1_699_920_000_000; // a UTC midnight
 
 await initBackend('wasm');
-const det = new EnsembleDetector(await loadForecaster(new URL('../models/default', import.meta.url).pathname), { windowPoints: 240 });
+const det = new EnsembleDetector(await loadForecaster(new URL('../models/default', import.meta.url).pathname), { windowPoints: 240, seasonWeight });
 
 /** A seeded daily series with a contextual dip at the daily peak on days 5, 6 and 7; returns the values and the dips' first rows. */
 function series(seed: number): { v: Float64Array; dips: number[] } {
@@ -91,4 +96,4 @@ for (let seed = 1; seed <= 10; seed++) {
     }
   }
 }
-console.log(JSON.stringify({ stepS, runs, falsePointsIn48h: falsePoints, dipsCaught }));
+console.log(JSON.stringify({ stepS, seasonWeight, runs, falsePointsIn48h: falsePoints, dipsCaught }));

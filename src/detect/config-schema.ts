@@ -77,12 +77,12 @@ export const detectConfig = z
             match: z.string().min(1).refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'must be a valid regular expression').describe('Regular expression on the metric name.'),
             components: z.array(detectComponent).min(1).describe('Ensemble components for matching series.'),
             noveltyHorizonMs: noveltyHorizonMs.optional().describe('detect.ensemble.noveltyHorizonMs for matching series (default: that setting), e.g. 691200000 (8 days) on request rates so an outage that comes back is caught again.'),
-            seasonWeight: seasonWeight.optional().describe('detect.ensemble.seasonWeight for matching series (default: that setting); higher catches more values that are usual in size but wrong for the time of day (bench/restart.ts: 1 → 12, 2 → 18 of 30 such dips against 10 at 0.5, no false points).'),
+            seasonWeight: seasonWeight.optional().describe('detect.ensemble.seasonWeight for matching series (default: that setting); higher catches more values that are usual in size but wrong for the time of day (bench/restart.ts --season-weight: 1 → 12, 2 → 18 of 30 such dips against 10 at 0.5, no false points).'),
           })
           .strict(),
       )
       .default([])
-      .describe('Per metric family components (and optionally novelty horizon), first match wins, e.g. [{match: "_seconds", components: [model, seasonal]}, {match: "request_rate", components: [model], noveltyHorizonMs: 691200000}].'),
+      .describe('Per metric family settings, first match wins: match (a regular expression on the metric name), components, and optionally noveltyHorizonMs and seasonWeight (default: the detect.ensemble values), e.g. [{match: "_seconds", components: [model, seasonal]}, {match: "request_rate", components: [model], noveltyHorizonMs: 691200000, seasonWeight: 1}].'),
   })
   .strict()
   .prefault({});
