@@ -11,9 +11,9 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/detect/backend.js';
 import { EnsembleDetector } from '../src/detect/ensemble.js';
-import { RAW_STRIDE } from '../src/detect/features.js';
 import { loadForecaster } from '../src/detect/model.js';
 import { nullSeries, NULL_SERIES_KINDS } from './lib/null-series.js';
+import { rawFeatures, streamScores } from './lib/stream-scores.js';
 
 const { values } = parseArgs({ options: { points: { type: 'string', default: '5000' }, seeds: { type: 'string', default: '10' } } });
 const points = Number(values.points);
@@ -31,16 +31,8 @@ function sd(v: Float64Array): number {
   return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
 }
 
-/** Streaming scores of `v` (one point a minute) up to row `at`; the score of row `at`. */
-function scoreAt(v: Float64Array, at: number): number {
-  const windows = Array.from({ length: at + 1 }, (_, i) => v.subarray(Math.max(0, i - 239), i + 1));
-  const raw = det.raw(windows).raw;
-  const state = det.createState();
-  const out = { score: 0, component: '' };
-  let score = 0;
-  for (let i = 0; i <= at; i++) score = state.update(raw, i, out, 1_700_000_000_000 + i * 60_000).score;
-  return score;
-}
+/** Streaming scores of `v` at one point a minute, as the daemon scores them. */
+const scoresOf = (v: Float64Array): Float64Array => streamScores(det, rawFeatures(det, v), (i) => 1_700_000_000_000 + i * 60_000);
 
 const rows = [];
 for (const kind of NULL_SERIES_KINDS) {
@@ -52,18 +44,8 @@ for (const kind of NULL_SERIES_KINDS) {
     const spikeAt = Math.min(points - 1, 2000 + seed * 97);
     const spiked = v.slice();
     spiked[spikeAt] = v[spikeAt]! + 8 * sd(v.subarray(0, 1000));
-    if (scoreAt(spiked, spikeAt) >= 0.95) spikesCaught++;
-    const raw = new Float64Array(points * RAW_STRIDE);
-    for (let s = 0; s < points; s += 4096) {
-      const windows: Float64Array[] = [];
-      for (let i = s; i < Math.min(points, s + 4096); i++) windows.push(v.subarray(Math.max(0, i - 239), i + 1));
-      raw.set(det.raw(windows).raw.subarray(0, windows.length * RAW_STRIDE), s * RAW_STRIDE);
-    }
-    const state = det.createState();
-    const out = { score: 0, component: '' };
-    for (let i = 0; i < points; i++) {
-      const score = state.update(raw, i, out, 1_700_000_000_000 + i * 60_000).score;
-      if (i < WARMUP) continue;
+    if (scoresOf(spiked.subarray(0, spikeAt + 1))[spikeAt]! >= 0.95) spikesCaught++;
+    for (const score of scoresOf(v).subarray(WARMUP)) {
       scored++;
       THRESHOLDS.forEach((t, k) => {
         if (score >= t) hits[k]!++;

@@ -11,6 +11,7 @@ import { initBackend } from '../src/detect/backend.js';
 import { EnsembleDetector } from '../src/detect/ensemble.js';
 import { loadForecaster } from '../src/detect/model.js';
 import { mulberry32 } from '../src/lib/random.js';
+import { rawFeatures, streamScores } from './lib/stream-scores.js';
 
 const { values } = parseArgs({ options: { horizons: { type: 'string', default: '0,192' } } });
 const horizons = values.horizons.split(',').map(Number);
@@ -32,15 +33,7 @@ const forecaster = await loadForecaster(new URL('../models/default', import.meta
 const results = [];
 for (const horizonHours of horizons) {
   const det = new EnsembleDetector(forecaster, { windowPoints: 240, noveltyHorizonMs: horizonHours * 3_600_000 });
-  const state = det.createState();
-  const out = { score: 0, component: '' };
-  const scores = new Float64Array(n);
-  for (let s = 0; s < n; s += 4096) {
-    const wins: Float64Array[] = [];
-    for (let i = s; i < Math.min(n, s + 4096); i++) wins.push(v.subarray(Math.max(0, i - 239), i + 1));
-    const raw = det.raw(wins).raw;
-    for (let k = 0; k < wins.length; k++) scores[s + k] = state.update(raw, k, out, 1_700_000_000_000 + (s + k) * 60_000).score;
-  }
+  const scores = streamScores(det, rawFeatures(det, v), (i) => 1_700_000_000_000 + i * 60_000);
   const near = (i: number): boolean => outages.some((o) => i >= o && i < o + 40);
   let falsePoints = 0;
   for (let i = perDay; i < n; i++) if (scores[i]! >= 0.95 && !near(i)) falsePoints++;

@@ -10,10 +10,10 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/detect/backend.js';
-import { EnsembleDetector, type SeriesState } from '../src/detect/ensemble.js';
-import { RAW_STRIDE } from '../src/detect/features.js';
+import { EnsembleDetector } from '../src/detect/ensemble.js';
 import { loadForecaster } from '../src/detect/model.js';
 import { mulberry32 } from '../src/lib/random.js';
+import { rawFeatures, streamScores } from './lib/stream-scores.js';
 
 const THRESHOLD = 0.95; // the daemon's detect.threshold
 const DIP_POINTS = 10;
@@ -51,36 +51,19 @@ function series(seed: number): { v: Float64Array; dips: number[] } {
   return { v, dips };
 }
 
-/** Raw features of every row, as the scoring pool computes them. */
-function rawOf(v: Float64Array): Float64Array {
-  const out = new Float64Array(n * RAW_STRIDE);
-  for (let s = 0; s < n; s += 4096) {
-    const windows: Float64Array[] = [];
-    for (let i = s; i < Math.min(n, s + 4096); i++) windows.push(v.subarray(Math.max(0, i - 239), i + 1));
-    out.set(det.raw(windows).raw.subarray(0, windows.length * RAW_STRIDE), s * RAW_STRIDE);
-  }
-  return out;
-}
-
-/** Scores of rows [from, n) fed to `state`. */
-function scoresFrom(state: SeriesState, raw: Float64Array, from: number): Float64Array {
-  const out = { score: 0, component: '' };
-  const scores = new Float64Array(n);
-  for (let i = from; i < n; i++) scores[i] = state.update(raw, i, out, day0Ms + i * stepS * 1000).score;
-  return scores;
-}
+const timeOf = (i: number): number => day0Ms + i * stepS * 1000;
 
 const falsePoints = { continuous: 0, afterRestart: 0 };
 const dipsCaught: Record<string, { dips: number; continuous: number; afterRestart: number }> = {};
 let runs = 0;
 for (let seed = 1; seed <= 10; seed++) {
   const { v, dips } = series(seed);
-  const raw = rawOf(v);
-  const continuous = scoresFrom(det.createState(), raw, 0);
+  const raw = rawFeatures(det, v);
+  const continuous = streamScores(det, raw, timeOf);
   for (const restartHour of [0, 8, 16]) {
     runs++;
     const r0 = 5 * perDay + (restartHour * 3600) / stepS;
-    const fresh = scoresFrom(det.createState(), raw, r0);
+    const fresh = streamScores(det, raw, timeOf, r0);
     const nearDip = (i: number): boolean => dips.some((p) => i >= p && i < p + 3 * DIP_POINTS);
     for (let i = r0; i < Math.min(n, r0 + 2 * perDay); i++) {
       if (nearDip(i)) continue;

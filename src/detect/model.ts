@@ -49,13 +49,6 @@ export function robustCentreScale(values: Float64Array, from: number, to: number
   return [median, scale];
 }
 
-/** The first non-NaN value of `a` at or after `from` (there is one). */
-function firstFinite(a: Float64Array, from: number): number {
-  let k = from;
-  while (Number.isNaN(a[k]!)) k++;
-  return a[k]!;
-}
-
 /**
  * Model inputs for a batch: row b holds the `inputPoints` values before the newest point of windows[b]
  * (left-padded with the oldest available value), normalised. Also returns each row's centre and scale.
@@ -82,19 +75,19 @@ export function prepareInputs(
       scale[b] = Math.max(1e-3 * Math.abs(v), 1e-9);
       continue;
     }
-    let last = Number.NaN;
+    let last = Number.NaN; // carried into non-finite inputs; a leading run takes the first finite input
+    for (let i = end - avail; i < end && Number.isNaN(last); i++) if (Number.isFinite(w[i]!)) last = w[i]!;
+    if (Number.isNaN(last)) {
+      centre[b] = Number.NaN; // no finite input: no forecast (NaN), as for a point without a model
+      scale[b] = 1;
+      continue;
+    }
     for (let k = 0; k < inputPoints; k++) {
       const src = end - inputPoints + k;
       const v = w[src < end - avail ? end - avail : src]!;
       if (Number.isFinite(v)) last = v;
       tmp[k] = last;
     }
-    if (Number.isNaN(last)) {
-      centre[b] = Number.NaN; // no finite input: no forecast (NaN), as for a point without a model
-      scale[b] = 1;
-      continue;
-    }
-    for (let k = 0; Number.isNaN(tmp[k]!); k++) tmp[k] = firstFinite(tmp, k);
     const [c, s] = robustCentreScale(tmp, 0, inputPoints, scratch);
     centre[b] = c;
     scale[b] = s;
