@@ -18,66 +18,18 @@
  */
 import { loadConfig } from '../../src/config/load.js';
 import { initBackend } from '../../src/detect/backend.js';
-import { EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../src/detect/ensemble.js';
+import { LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../src/detect/ensemble.js';
 import { RAW_STRIDE } from '../../src/detect/features.js';
-import { loadForecaster, type Forecaster } from '../../src/detect/model.js';
-import { probationaryLength } from '../../src/detect/nab/scorer.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
-import { categoryFoldsOf, diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
+import { diagnose, evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold } from './harness.js';
+import { seedRaws } from './seed-raws.js';
 
 await initBackend('wasm');
 const options = ensembleOptions(loadConfig({ env: {} }).detect);
 const seeds = (process.env.SEEDS ?? 's42,s1,s2,s3,s4,s5,s6,s7').split(',');
 /** FILES=0 / FILES=1: score only that half of the files (foldsOf), to check a setting chosen on one half on the other. */
 const corpus = ((all) => (process.env.FILES === undefined ? all : all.filter((f) => foldsOf(all.map((x) => x.key)).get(f.key) === Number(process.env.FILES))))(await loadCorpus());
-const raws = new Map<string, Map<string, Float64Array>>();
-/** Non-learned forecasters for comparison: the previous value, the mean / median of the 32 before. */
-function naive(kind: string): Forecaster {
-  return {
-    meta: { format: 'x', inputPoints: 32, version: kind },
-    inputPoints: 32,
-    forecast(windows: readonly Float64Array[]): Float64Array {
-      return Float64Array.from(windows, (w) => {
-        const n = w.length;
-        if (n < 2) return w[n - 1] ?? 0;
-        if (kind === 'last') return w[n - 2]!;
-        const h = Array.from(w.subarray(Math.max(0, n - 33), n - 1));
-        if (kind === 'mean') return h.reduce((a, b) => a + b, 0) / h.length;
-        h.sort((a, b) => a - b);
-        return h[h.length >> 1]!;
-      });
-    },
-  } as unknown as Forecaster;
-}
-const keys = corpus.map((f) => f.key);
-for (const seed of seeds) {
-  const [name, mode = ''] = seed.split('@') as [string, string?];
-  const folds = mode === 'cat' ? categoryFoldsOf(keys) : foldsOf(keys);
-  const load = async (dir: string): Promise<EnsembleDetector> =>
-    new EnsembleDetector(['last', 'mean', 'median'].includes(seed) ? naive(seed) : await loadForecaster(dir), options);
-  const fold = (k: number, ft: boolean): Promise<EnsembleDetector> => load(`/tmp/e28/${name}-${mode === 'cat' ? 'cat' : 'cv'}${k}${ft ? '-ft' : ''}`);
-  // per fold: [detector for the probationary rows, detector for the rest]
-  const dets: Array<[EnsembleDetector, EnsembleDetector]> =
-    mode === '' ? [await load(`/tmp/e28/${seed}`)].map((d) => [d, d] as [EnsembleDetector, EnsembleDetector])
-      : await Promise.all([...new Set(folds.values())].sort().map(async (k) => [await fold(k, false), await fold(k, mode === 'cvft')] as [EnsembleDetector, EnsembleDetector]));
-  const m = new Map<string, Float64Array>();
-  for (const f of corpus) {
-    const [early, late] = dets[mode === '' ? 0 : folds.get(f.key)!]!;
-    const n = f.values.length;
-    const prob = probationaryLength(n);
-    const all = new Float64Array(n * RAW_STRIDE);
-    // batches of 512 rows (as bench nab), split at the probation end where the detector changes
-    for (let s = 0, end = 0; s < n; s = end) {
-      end = Math.min(n, s + 512, s < prob ? prob : n);
-      const det = s < prob ? early : late;
-      const wins: Float64Array[] = [];
-      for (let i = s; i < end; i++) wins.push(f.values.subarray(Math.max(0, i - det.windowPoints + 1), i + 1));
-      all.set(det.raw(wins).raw.subarray(0, wins.length * RAW_STRIDE), s * RAW_STRIDE);
-    }
-    m.set(f.key, all);
-  }
-  raws.set(seed, m);
-}
+const raws = await seedRaws(corpus, seeds, options);
 
 type Knobs = Record<string, number>;
 function scoreAll(seed: string, k: Knobs): Map<string, Float64Array> {

@@ -1,24 +1,29 @@
 /**
- * Compact time-of-day profile of one series, keyed by timestamp: for each of the last `days` days, the
- * mean value in each of `bins` equal slices of the day. It replaces "the value one, two, three seasons
- * (288 points) earlier", which needed a raw window longer than a day: the daemon keeps 240 points per
- * series (40 min at a 10 s step), and NAB's ad-exchange (hourly) and traffic (irregular) files are not
- * 5-minute series, so a point lag was never one day for them. A timestamp phase is.
+ * Compact time-of-day profile of one series, keyed by timestamp: for each of the last `days` days and each
+ * of `bins` equal slices of the day, the mean of the values in that slice and the band they spanned
+ * (min, max). It replaces "the value one, two, three seasons (288 points) earlier", which needed a raw
+ * window longer than a day: the daemon keeps 240 points per series (40 min at a 10 s step), and NAB's
+ * ad-exchange (hourly) and traffic (irregular) files are not 5-minute series, so a point lag was never one
+ * day for them. A timestamp phase is.
  *
  * difference(x, t) = x minus the nearest (smallest |difference|) of the `days` earlier days' means for
  * t's slice of the day; NaN when none of them holds that slice. The nearest of several days is used so
  * one odd earlier day does not echo into today's score.
+ * withinBand(x, t, pad) = whether x lies within the band of t's slice on one of the earlier days, widened
+ * by `pad` × half its width on either side (ensemble-10: a value the series took at this time of day
+ * lately is a contextual repeat — a daily job's spike, the nightly batch's load — not news).
  * The ring holds days + 1 days: today's, being learned, and the `days` complete ones before it. Until
  * ensemble-9 it held `days` in all, so today's first point evicted the oldest earlier day and, for the
  * rest of the day, a point was compared with two earlier days where three were meant (fixing it: NAB
  * +0.54 standard, −0.42 low FP, +1.23 low FN over 12 training seeds; models/MODEL_CARD.md, ensemble-9).
- * State: 4·bins·(days + 1) + 8·(days + 1) + 24 bytes of typed arrays (24 slices, 3 days: 440 B), fixed
+ * State: 12·bins·(days + 1) + 8·(days + 1) + 24 bytes of typed arrays (24 slices, 3 days: 1 208 B), fixed
  * whatever the sampling rate, in a slot (state-arena.ts); the code (DayProfileKernel) is shared by every
- * series.
+ * series. Band bounds are float32 rounded outwards, so a value seen again is always inside its band.
  * 24 hourly slices: exact for hourly series, and 48 or 96 slices scored the NAB subset no better
  * (bench/nab-experiments/exp26-*.ts).
  * Points must arrive in time order; a point older than the newest seen is scored but not learned.
  */
+import { float32AtLeast, float32AtMost } from './novelty.js';
 import { KernelView, StateArena, type StateLayout, type StateSlot } from './state-arena.js';
 
 export const DAY_MS = 86_400_000;
@@ -35,6 +40,9 @@ export class DayProfileKernel {
   private readonly slots: number;
   /** f32[means + slot · bins + bin]: the mean of the values in that slice on that slot's day (NaN: none). */
   private readonly means: number;
+  /** f32[low + slot · bins + bin], f32[high + …]: the band (min, max) of that slice on that slot's day; valid where the mean is. */
+  private readonly low: number;
+  private readonly high: number;
   /**
    * f64[dayOf + slot]: the day number (⌊t / period⌋) the slot holds, −1 when empty (float64: exact for any
    * integer day number, whatever periodMs).
@@ -55,13 +63,15 @@ export class DayProfileKernel {
   ) {
     this.slots = days + 1;
     this.means = layout.at32(bins * this.slots);
+    this.low = layout.at32(bins * this.slots);
+    this.high = layout.at32(bins * this.slots);
     this.dayOf = layout.at64(this.slots);
     this.s = layout.at64(SCALARS);
   }
 
   /** Bytes of state a slot holds for this profile. */
   get bytes(): number {
-    return this.bins * this.slots * Float32Array.BYTES_PER_ELEMENT + (this.slots + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
+    return 3 * this.bins * this.slots * Float32Array.BYTES_PER_ELEMENT + (this.slots + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
   }
 
   /** An empty profile in `slot`. */
@@ -94,6 +104,29 @@ export class DayProfileKernel {
     return best;
   }
 
+  /**
+   * Whether x lies within [min − pad·w, max + pad·w] (w = (max − min) / 2) of the slice of the day holding
+   * `timeMs` on one of the earlier days; false when none of them holds that slice.
+   */
+  withinBand(slot: StateSlot, x: number, timeMs: number, pad: number): boolean {
+    if (!Number.isFinite(x) || !Number.isFinite(timeMs)) return false;
+    const day = Math.floor(timeMs / this.periodMs);
+    const bin = this.binOf(timeMs, day);
+    const dayOf = slot.b64 + this.dayOf;
+    const f = slot.f32;
+    for (let s = 0; s < this.slots; s++) {
+      const d = slot.f64[dayOf + s]!;
+      if (d < day - this.days || d >= day) continue;
+      const k = s * this.bins + bin;
+      if (Number.isNaN(f[slot.b32 + this.means + k]!)) continue;
+      const lo = f[slot.b32 + this.low + k]!;
+      const hi = f[slot.b32 + this.high + k]!;
+      const margin = (pad * (hi - lo)) / 2;
+      if (x >= lo - margin && x <= hi + margin) return true;
+    }
+    return false;
+  }
+
   /** Add x at `timeMs` to today's mean for its slice (ignored when older than the newest point seen). */
   learn(slot: StateSlot, x: number, timeMs: number): void {
     const f64 = slot.f64;
@@ -115,8 +148,13 @@ export class DayProfileKernel {
     }
     const runCount = f64[s + RUN_COUNT]! + 1;
     f64[s + RUN_COUNT] = runCount;
-    const m = slot.f32[means + key]!;
-    slot.f32[means + key] = runCount === 1 ? x : m + (x - m) / runCount;
+    const f = slot.f32;
+    const m = f[means + key]!;
+    f[means + key] = runCount === 1 ? x : m + (x - m) / runCount;
+    const lo = slot.b32 + this.low + key;
+    const hi = slot.b32 + this.high + key;
+    f[lo] = runCount === 1 ? float32AtMost(x) : Math.min(f[lo]!, float32AtMost(x));
+    f[hi] = runCount === 1 ? float32AtLeast(x) : Math.max(f[hi]!, float32AtLeast(x));
   }
 
   private binOf(timeMs: number, day: number): number {
@@ -148,5 +186,9 @@ export class DayProfile extends KernelView<DayProfileKernel> {
 
   learn(x: number, timeMs: number): void {
     this.kernel.learn(this, x, timeMs);
+  }
+
+  withinBand(x: number, timeMs: number, pad: number): boolean {
+    return this.kernel.withinBand(this, x, timeMs, pad);
   }
 }

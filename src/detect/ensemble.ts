@@ -7,7 +7,7 @@ import { addMoment, IntervalNoveltyKernel, MOMENTS, momentVariance } from './nov
 import { OWN_BUFFERS, StateLayout, StateSlabs, takeSlot, type StateArenaSource, type StateSlot } from './state-arena.js';
 
 /** The scoring maths' revision, first part of every anomaly's modelVersion; bumped whenever scores change (MODEL_CARD.md). */
-export const ENSEMBLE_REVISION = 'ensemble-9';
+export const ENSEMBLE_REVISION = 'ensemble-10';
 
 /**
  * The default detector. Two halves:
@@ -95,6 +95,16 @@ export const LEVEL_FLOOR = 0.05;
  */
 export const LEARN_DELAY_POINTS = 4;
 export const FLOOR_POINTS = 30;
+/**
+ * Contextual repeats (ensemble-10): a value inside the band its hour of the day spanned on one of the last
+ * three days, widened by this × half the band's width on either side (a fifth of its width), is no news —
+ * a daily job's spike, the nightly batch's load — so its value and residual novelty count 0 (they are
+ * still learned; the seasonal difference still counts). Needs the time-of-day profile (seasonWeight > 0);
+ * a negative value turns it off. On the NAB subset, 12 forecaster seeds: 0 (the band itself) +1.2 standard,
+ * 0.4 +2.0, 0.5 +2.4, 0.55 and beyond fall away as one more true window is taken for a repeat; 0.4 is the
+ * middle of the plateau, not its edge (models/MODEL_CARD.md, ensemble-10).
+ */
+export const BAND_PAD = 0.4;
 
 /**
  * What the states of one configuration share: where each part's numbers sit in a slot (state-arena.ts)
@@ -114,6 +124,8 @@ export class SeriesStateShape {
   readonly paired: number;
   /** f64: the start-up range, [min, max] of the values so far (STARTUP_MAX_POINTS); −1 without the model component. */
   readonly startRange: number;
+  /** Contextual repeats' band widening (BAND_PAD), or negative: no contextual repeats. */
+  readonly bandPad: number;
 
   /**
    * `seasonPoints`: points per day assumed for points fed without a timestamp (the window-only
@@ -127,6 +139,7 @@ export class SeriesStateShape {
     readonly seasonPoints = SEASON_POINTS,
     learnDelayPoints = LEARN_DELAY_POINTS,
     noveltyHorizonMs = 0,
+    bandPad = BAND_PAD,
   ) {
     const cal = { ...options, historyPoints: options.historyPoints ?? ENSEMBLE_HISTORY_POINTS };
     const l = this.layout;
@@ -139,6 +152,7 @@ export class SeriesStateShape {
     this.profile = seasonal ? new DayProfileKernel(l, DAY_PROFILE_BINS, DAY_PROFILE_DAYS, DAY_MS) : null;
     this.paired = seasonal ? l.at64(MOMENTS) : -1;
     this.startRange = model ? l.at64(2) : -1;
+    this.bandPad = seasonal ? bandPad : -1;
   }
 
   /** An empty state in `slot`. */
@@ -236,6 +250,8 @@ export class SeriesState implements StateSlot {
    * like a perfect season (NAB iio_us-east-1 fired on its second day). The residual counts for the share
    * the season does NOT explain: on a seasonal series a forecast miss at a familiar time-of-day value is
    * the 32-point forecaster not knowing the season, not an anomaly.
+   * A contextual repeat (x inside its hour's band on one of the last three days, BAND_PAD) scores 0 in
+   * the value and residual terms; both are still learned.
    * During the series' start-up (STARTUP_MAX_POINTS) nothing is learned and the raw score is 0; the value
    * and residual novelty are in units of max(sd, the fading level-relative floor: LEVEL_FLOOR).
    */
@@ -254,6 +270,7 @@ export class SeriesState implements StateSlot {
     const floor = LEVEL_FLOOR * Math.abs(vals.average(this)) * Math.sqrt(FLOOR_POINTS / (vals.count(this) + FLOOR_POINTS));
     let v = vals.update(this, x, floor, timeMs);
     let strength = 0;
+    let repeat = false;
     const sd = shape.seasonDiffs;
     const profile = shape.profile;
     if (sd && profile) {
@@ -261,11 +278,15 @@ export class SeriesState implements StateSlot {
       const vx = momentVariance(f64, paired);
       if (vx > 0 && sd.count(this) > 1) strength = Math.min(1, Math.max(0, 1 - sd.variance(this) / vx));
       const diff = profile.difference(this, x, timeMs);
+      repeat = shape.bandPad >= 0 && profile.withinBand(this, x, timeMs, shape.bandPad);
       profile.learn(this, x, timeMs);
       if (!Number.isNaN(diff)) addMoment(f64, paired, x);
+      if (repeat) v = 0;
       v += shape.seasonWeight * strength * sd.update(this, diff, 0, timeMs);
     }
-    return Number.isNaN(residual) ? v : v + (1 - strength) * shape.residuals!.update(this, residual, floor, timeMs);
+    if (Number.isNaN(residual)) return v;
+    const r = shape.residuals!.update(this, residual, floor, timeMs);
+    return repeat ? v : v + (1 - strength) * r;
   }
 }
 

@@ -47,7 +47,7 @@ describe('detect.families: per metric family components, novelty horizon and sea
     expect(shapeOf({ seasonWeight: 2 })).not.toBe(shapeOf());
     expect(shapeOf({ seasonWeight: 0.5 })).toBe(shapeOf()); // the default weight
     // weight 0: no time-of-day profile, no seasonal summary, no paired moments
-    expect(det.createState().bytes - det.createState({ seasonWeight: 0 }).bytes).toBe(440 + 120 + 24);
+    expect(det.createState().bytes - det.createState({ seasonWeight: 0 }).bytes).toBe(1208 + 120 + 24);
   });
 
   it('a family season weight is validated like detect.ensemble.seasonWeight', () => {

@@ -47,9 +47,9 @@ describe('IntervalNovelty', () => {
 });
 
 describe('per-series state memory', () => {
-  it('the default model-only state holds all its numbers in at most 1,168 bytes of typed arrays', () => {
+  it('the default model-only state holds all its numbers in at most 1,936 bytes of typed arrays', () => {
     const s = SeriesState.build(['model']);
-    expect(s.bytes).toBeLessThanOrEqual(1168);
+    expect(s.bytes).toBeLessThanOrEqual(1936);
   });
 
   it('states the detector creates share one shape per component set, and score as states built alone', () => {

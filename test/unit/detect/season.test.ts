@@ -42,8 +42,8 @@ describe('time-of-day profile (ensemble-5)', () => {
     expect(p.difference(11, at(4, 5))).toBe(-19); // a day later it is four back: days 1–3 only
   });
 
-  it('holds 440 bytes for 24 slices × 3 earlier days and today (float32 means, float64 day numbers, three float64 scalars)', () => {
-    expect(new DayProfile(24, 3).bytes).toBe(440);
+  it('holds 1 208 bytes for 24 slices × 3 earlier days and today (float32 means, band minima and maxima, float64 day numbers, three float64 scalars)', () => {
+    expect(new DayProfile(24, 3).bytes).toBe(1208);
   });
 });
 
@@ -116,7 +116,7 @@ describe('seasonal-difference novelty in the model component', () => {
     expect(score(0.5)).toBeLessThan(0.1);
   });
 
-  it('adds at most 600 bytes to the per-series state', () => {
-    expect(SeriesState.build(['model']).bytes - SeriesState.build(['model'], {}, 16, 0).bytes).toBeLessThanOrEqual(600);
+  it('adds at most 1 400 bytes to the per-series state (profile with bands, seasonal summary, paired moments)', () => {
+    expect(SeriesState.build(['model']).bytes - SeriesState.build(['model'], {}, 16, 0).bytes).toBeLessThanOrEqual(1400);
   });
 });

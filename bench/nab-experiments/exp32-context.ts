@@ -1,0 +1,88 @@
+/**
+ * Experiment 32: contextual repeats. The model component's terms re-implemented in plain objects (ExpState,
+ * checked to score exactly as SeriesState with no knob set), plus a time-of-day RANGE profile: per slice
+ * of the day and earlier day, the min and max of the values (not only their mean). Knobs:
+ *   gate=g     value and residual novelty × g when x lies within the [min, max] of its slice on an earlier day
+ *   nb=1       …or of a neighbouring slice (phase drift of a daily job)
+ *   srange=1   seasonal difference = distance from x to the nearest earlier day's [min, max] of its slice
+ *              (0 inside), instead of x minus the nearest earlier day's mean
+ *   pad=k      widen each slice range by k × the slice's own spread (max − min) / 2
+ *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp32-context.ts "base;gate=0;gate=0,nb=1"
+ */
+import { loadConfig } from '../../src/config/load.js';
+import { initBackend } from '../../src/detect/backend.js';
+import { SeriesState } from '../../src/detect/ensemble.js';
+import { RAW_STRIDE, RAW_VALUE } from '../../src/detect/features.js';
+import { ensembleOptions } from '../../src/detect/registry.js';
+import { evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold, type Loaded } from './harness.js';
+import { seedRaws } from './seed-raws.js';
+import { ExpState, type Knobs } from './exp-state.js';
+
+await initBackend('wasm');
+const options = ensembleOptions(loadConfig({ env: {} }).detect);
+const seeds = (process.env.SEEDS ?? 's42,s1,s2,s3,s4,s5,s6,s7,s8,s9,s10,s11').split(',');
+const all = await loadCorpus();
+const half = process.env.FILES === undefined ? null : Number(process.env.FILES);
+const corpus = half === null ? all : all.filter((f) => foldsOf(all.map((x) => x.key)).get(f.key) === half);
+const raws = await seedRaws(corpus, seeds, options);
+
+function scoreFile(f: Loaded, raw: Float64Array, k: Knobs | null): Float64Array {
+  const out = new Float64Array(f.values.length);
+  if (k === null) {
+    const st = SeriesState.build(['model']);
+    const res = { score: 0, component: '' };
+    for (let i = 0; i < f.values.length; i++) {
+      const sc = st.update(raw, i, res, f.times[i]).score;
+      out[i] = i + 1 < 10 ? 0 : sc;
+    }
+    return out;
+  }
+  const st = new ExpState(k);
+  for (let i = 0; i < f.values.length; i++) {
+    const sc = st.update(raw[i * RAW_STRIDE]!, raw[i * RAW_STRIDE + RAW_VALUE]!, f.times[i]!);
+    out[i] = i + 1 < 10 ? 0 : sc;
+  }
+  return out;
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+if (process.env.CHECK) {
+  // ExpState with no knob must score exactly as SeriesState
+  let worst = 0;
+  for (const f of corpus) {
+    const r = raws.get(seeds[0]!)!.get(f.key)!;
+    const a = scoreFile(f, r, null), b = scoreFile(f, r, {});
+    for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i]! - b[i]!); if (d > 1e-12) console.log(f.key, i, a[i], b[i]); worst = Math.max(worst, d); }
+  }
+  console.log(`CHECK max |SeriesState − ExpState| = ${worst}`);
+}
+for (const v of (process.argv[2] ?? 'base').split(';')) {
+  const k: Knobs = {};
+  if (v !== 'base') for (const kv of v.split(',')) { const [key, x] = kv.split('='); k[key!] = Number(x); }
+  const per = seeds.map((s) => {
+    const m = new Map<string, Float64Array>();
+    for (const f of corpus) m.set(f.key, scoreFile(f, raws.get(s)!.get(f.key)!, k));
+    return Object.values(evaluate(corpus, m));
+  });
+  const cols = [0, 1, 2].map((c) => per.map((p) => p[c]!));
+  console.log(`${v.padEnd(28)} mean std ${mean(cols[0]!).toFixed(2)} lowFP ${mean(cols[1]!).toFixed(2)} lowFN ${mean(cols[2]!).toFixed(2)} | std ${cols[0]!.map((x) => x.toFixed(1)).join(' ')} | lowFP ${cols[1]!.map((x) => x.toFixed(1)).join(' ')}`);
+}
+if (process.env.DIFF) {
+  // per file, for each seed: false rows and missed windows at each variant's own standard threshold, base vs DIFF
+  // DIFF=variant or DIFF=variantA|variantB (A defaults to the current detector)
+  const parse = (v: string): Knobs => Object.fromEntries(v === 'base' ? [] : v.split(',').map((kv) => { const [key, x] = kv.split('='); return [key!, Number(x)]; }));
+  const [ka, k] = process.env.DIFF.includes('|') ? process.env.DIFF.split('|').map(parse) as [Knobs, Knobs] : [{}, parse(process.env.DIFF)];
+  const tally = new Map<string, string[]>();
+  for (const s of seeds) {
+    const mb = new Map<string, Float64Array>(), mv = new Map<string, Float64Array>();
+    for (const f of corpus) { mb.set(f.key, scoreFile(f, raws.get(s)!.get(f.key)!, ka)); mv.set(f.key, scoreFile(f, raws.get(s)!.get(f.key)!, k)); }
+    const tb = standardThreshold(corpus, mb), tv = standardThreshold(corpus, mv);
+    for (const f of corpus) {
+      const a = fileOutcome(f, mb.get(f.key)!, tb), b = fileOutcome(f, mv.get(f.key)!, tv);
+      const ma = a.firstHits.filter((h) => h < 0).length, mbb = b.firstHits.filter((h) => h < 0).length;
+      if (a.fpRows.length !== b.fpRows.length || ma !== mbb) tally.set(f.key, [...(tally.get(f.key) ?? []), `${s}:fp${a.fpRows.length}->${b.fpRows.length},miss${ma}->${mbb}`]);
+    }
+    console.log(`${s} thresholds ${tb.toFixed(3)} -> ${tv.toFixed(3)}`);
+  }
+  for (const [key, v] of tally) console.log(key.padEnd(55), v.join(' '));
+}
