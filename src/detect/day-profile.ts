@@ -28,6 +28,12 @@ import { KernelView, StateArena, type StateLayout, type StateSlot } from './stat
 
 export const DAY_MS = 86_400_000;
 
+// float32 numbers of a (day, slice) cell
+const MEAN = 0;
+const LOW = 1;
+const HIGH = 2;
+const CELL = 3;
+
 // float64 scalars after the day numbers: the newest time learned, and the current (day, slice) run
 const LAST_MS = 0;
 const RUN_COUNT = 1;
@@ -38,11 +44,12 @@ const SCALARS = 3;
 export class DayProfileKernel {
   /** Days in the ring: the earlier days compared and today's. */
   private readonly slots: number;
-  /** f32[means + slot · bins + bin]: the mean of the values in that slice on that slot's day (NaN: none). */
-  private readonly means: number;
-  /** f32[low + slot · bins + bin], f32[high + …]: the band (min, max) of that slice on that slot's day; valid where the mean is. */
-  private readonly low: number;
-  private readonly high: number;
+  /**
+   * f32[cells + CELL · (slot · bins + bin) + MEAN | LOW | HIGH]: the mean of the values in that slice on that
+   * slot's day (NaN: none) and their band (min, max; valid where the mean is). One cell's three numbers
+   * sit together so learning a point touches one cache line.
+   */
+  private readonly cells: number;
   /**
    * f64[dayOf + slot]: the day number (⌊t / period⌋) the slot holds, −1 when empty (float64: exact for any
    * integer day number, whatever periodMs).
@@ -62,22 +69,20 @@ export class DayProfileKernel {
     readonly periodMs = DAY_MS,
   ) {
     this.slots = days + 1;
-    this.means = layout.at32(bins * this.slots);
-    this.low = layout.at32(bins * this.slots);
-    this.high = layout.at32(bins * this.slots);
+    this.cells = layout.at32(CELL * bins * this.slots);
     this.dayOf = layout.at64(this.slots);
     this.s = layout.at64(SCALARS);
   }
 
   /** Bytes of state a slot holds for this profile. */
   get bytes(): number {
-    return 3 * this.bins * this.slots * Float32Array.BYTES_PER_ELEMENT + (this.slots + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
+    return CELL * this.bins * this.slots * Float32Array.BYTES_PER_ELEMENT + (this.slots + SCALARS) * Float64Array.BYTES_PER_ELEMENT;
   }
 
   /** An empty profile in `slot`. */
   init(slot: StateSlot): void {
-    const m = slot.b32 + this.means;
-    slot.f32.fill(Number.NaN, m, m + this.bins * this.slots);
+    const c = slot.b32 + this.cells;
+    slot.f32.fill(Number.NaN, c, c + CELL * this.bins * this.slots);
     slot.f64.fill(-1, slot.b64 + this.dayOf, slot.b64 + this.dayOf + this.slots);
     const s = slot.b64 + this.s;
     slot.f64[s + LAST_MS] = -Infinity;
@@ -91,12 +96,12 @@ export class DayProfileKernel {
     const day = Math.floor(timeMs / this.periodMs);
     const bin = this.binOf(timeMs, day);
     const dayOf = slot.b64 + this.dayOf;
-    const means = slot.b32 + this.means;
+    const cells = slot.b32 + this.cells;
     let best = Number.NaN;
     for (let s = 0; s < this.slots; s++) {
       const d = slot.f64[dayOf + s]!;
       if (d < day - this.days || d >= day) continue;
-      const m = slot.f32[means + s * this.bins + bin]!;
+      const m = slot.f32[cells + CELL * (s * this.bins + bin) + MEAN]!;
       if (Number.isNaN(m)) continue;
       const diff = x - m;
       if (!(Math.abs(diff) >= Math.abs(best))) best = diff;
@@ -117,17 +122,17 @@ export class DayProfileKernel {
     for (let s = 0; s < this.slots; s++) {
       const d = slot.f64[dayOf + s]!;
       if (d < day - this.days || d >= day) continue;
-      const k = s * this.bins + bin;
-      if (Number.isNaN(f[slot.b32 + this.means + k]!)) continue;
-      const lo = f[slot.b32 + this.low + k]!;
-      const hi = f[slot.b32 + this.high + k]!;
+      const c = slot.b32 + this.cells + CELL * (s * this.bins + bin);
+      if (Number.isNaN(f[c + MEAN]!)) continue;
+      const lo = f[c + LOW]!;
+      const hi = f[c + HIGH]!;
       const margin = (pad * (hi - lo)) / 2;
       if (x >= lo - margin && x <= hi + margin) return true;
     }
     return false;
   }
 
-  /** Add x at `timeMs` to today's mean for its slice (ignored when older than the newest point seen). */
+  /** Add x at `timeMs` to today's mean and band for its slice (ignored when older than the newest point seen). */
   learn(slot: StateSlot, x: number, timeMs: number): void {
     const f64 = slot.f64;
     const s = slot.b64 + this.s;
@@ -135,10 +140,10 @@ export class DayProfileKernel {
     f64[s + LAST_MS] = timeMs;
     const day = Math.floor(timeMs / this.periodMs);
     const daySlot = ((day % this.slots) + this.slots) % this.slots;
-    const means = slot.b32 + this.means;
+    const cells = slot.b32 + this.cells;
     if (f64[slot.b64 + this.dayOf + daySlot] !== day) {
       f64[slot.b64 + this.dayOf + daySlot] = day;
-      slot.f32.fill(Number.NaN, means + daySlot * this.bins, means + (daySlot + 1) * this.bins);
+      slot.f32.fill(Number.NaN, cells + CELL * daySlot * this.bins, cells + CELL * (daySlot + 1) * this.bins);
       f64[s + RUN_KEY] = -1;
     }
     const key = daySlot * this.bins + this.binOf(timeMs, day);
@@ -149,12 +154,12 @@ export class DayProfileKernel {
     const runCount = f64[s + RUN_COUNT]! + 1;
     f64[s + RUN_COUNT] = runCount;
     const f = slot.f32;
-    const m = f[means + key]!;
-    f[means + key] = runCount === 1 ? x : m + (x - m) / runCount;
-    const lo = slot.b32 + this.low + key;
-    const hi = slot.b32 + this.high + key;
-    f[lo] = runCount === 1 ? float32AtMost(x) : Math.min(f[lo]!, float32AtMost(x));
-    f[hi] = runCount === 1 ? float32AtLeast(x) : Math.max(f[hi]!, float32AtLeast(x));
+    const c = cells + CELL * key;
+    const m = f[c + MEAN]!;
+    f[c + MEAN] = runCount === 1 ? x : m + (x - m) / runCount;
+    // rounded outwards (a value seen again is inside its band), and only when x widens the band: most points do not
+    if (runCount === 1 || x < f[c + LOW]!) f[c + LOW] = float32AtMost(x);
+    if (runCount === 1 || x > f[c + HIGH]!) f[c + HIGH] = float32AtLeast(x);
   }
 
   private binOf(timeMs: number, day: number): number {
