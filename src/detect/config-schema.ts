@@ -22,6 +22,8 @@ const noveltyHorizonMs = z
 
 const seasonWeight = z.number().min(0).max(10);
 
+const contextualRepeats = z.boolean();
+
 const ensemble = z
   .object({
     modelDir: z.string().min(1).optional().describe('Directory of the TF.js forecaster (model.json + weights.bin); default: the shipped models/default.'),
@@ -34,6 +36,9 @@ const ensemble = z
     noveltyHorizonMs: noveltyHorizonMs
       .default(0)
       .describe('Forget levels, forecast misses and seasonal differences a series has not shown again within this long, so a failure that comes back after that is new again (0 = never forget: the second outage of the same depth scores as a repeat). Off by default because NAB rewards a long memory (models/MODEL_CARD.md, "Forgetting"); if used, keep it beyond the longest cycle of your series (a week: 8 days), or each weekend low is news again.'),
+    contextualRepeats: contextualRepeats
+      .default(true)
+      .describe('A value inside the band (min to max, widened by a fifth of its width either side) its hour of the day spanned on one of the last three days is no news: its value and forecast-residual novelty count 0, so a daily job\'s spike or the nightly batch\'s load does not fire (the time-of-day difference still counts). Needs seasonWeight > 0. NAB subset +2.0 standard / +1.5 low FP over 12 forecaster seeds (models/MODEL_CARD.md, ensemble-10); false turns it off, e.g. for a family whose every value counts whatever the hour.'),
     historyPoints: z.number().int().min(2).max(100_000).default(15).describe('Calibration: rows of raw-score history a new raw score must exceed.'),
     tau: z.number().positive().default(1).describe('Calibration: raw-score units (series standard deviations) per e-fold of 1 − probability.'),
     workers: z.number().int().min(0).max(64).default(2).describe('Scoring worker threads (0 = score on the main thread).'),
@@ -77,12 +82,13 @@ export const detectConfig = z
             match: z.string().min(1).refine((r) => { try { new RegExp(r); return true; } catch { return false; } }, 'must be a valid regular expression').describe('Regular expression on the metric name.'),
             components: z.array(detectComponent).min(1).describe('Ensemble components for matching series.'),
             noveltyHorizonMs: noveltyHorizonMs.optional().describe('detect.ensemble.noveltyHorizonMs for matching series (default: that setting), e.g. 691200000 (8 days) on request rates so an outage that comes back is caught again.'),
+            contextualRepeats: contextualRepeats.optional().describe('detect.ensemble.contextualRepeats for matching series (default: that setting).'),
             seasonWeight: seasonWeight.optional().describe('detect.ensemble.seasonWeight for matching series (default: that setting); higher catches more values that are usual in size but wrong for the time of day (bench/restart.ts --season-weight: 1 → 12, 2 → 18 of 30 such dips against 10 at 0.5, no false points).'),
           })
           .strict(),
       )
       .default([])
-      .describe('Per metric family settings, first match wins: match (a regular expression on the metric name), components, and optionally noveltyHorizonMs and seasonWeight (default: the detect.ensemble values), e.g. [{match: "_seconds", components: [model, seasonal]}, {match: "request_rate", components: [model], noveltyHorizonMs: 691200000, seasonWeight: 1}].'),
+      .describe('Per metric family settings, first match wins: match (a regular expression on the metric name), components, and optionally noveltyHorizonMs, seasonWeight and contextualRepeats (default: the detect.ensemble values), e.g. [{match: "_seconds", components: [model, seasonal]}, {match: "request_rate", components: [model], noveltyHorizonMs: 691200000, seasonWeight: 1}].'),
   })
   .strict()
   .prefault({});

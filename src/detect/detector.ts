@@ -32,6 +32,8 @@ export interface SeriesFamily {
   readonly noveltyHorizonMs?: number;
   /** Weight of the seasonal-difference novelty for the series (EnsembleOptions.seasonWeight). */
   readonly seasonWeight?: number;
+  /** Contextual repeats for the series (EnsembleOptions.contextualRepeats). */
+  readonly contextualRepeats?: boolean;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface EnsembleOptions extends FeatureOptions {
    * state's own clock (seasonPoints to the day), so a series should not mix the two. Default 0.
    */
   readonly noveltyHorizonMs?: number;
+  /** Contextual repeats (BAND_PAD): a value inside its hour's band on a recent day is no news. Default true. */
+  readonly contextualRepeats?: boolean;
 }
 
 export interface PointResult {
@@ -313,7 +315,7 @@ export class EnsembleDetector implements StreamingDetector {
   readonly components: readonly ComponentName[];
   /** The numeric state of every series this detector creates, in shared slabs (state-arena.ts). */
   private readonly stateSlabs = new StateSlabs();
-  /** One shape per set of enabled components, novelty horizon and season weight, shared by the states created for it. */
+  /** One shape per set of enabled components, novelty horizon, season weight and contextual repeats, shared by the states created for it. */
   private readonly shapes = new Map<string, SeriesStateShape>();
 
   constructor(
@@ -333,17 +335,19 @@ export class EnsembleDetector implements StreamingDetector {
     return rawScores(windows, forecasts, this.options);
   }
 
-  /** A new series' state, with its family's components, novelty horizon and season weight where it sets them (config detect.families). */
+  /** A new series' state, with its family's components, novelty horizon, season weight and contextual repeats where it sets them (config detect.families). */
   createState(family: SeriesFamily = {}): SeriesState {
     const o = this.options;
     const components = family.components ?? this.components;
     const known = COMPONENTS.filter((c) => components.includes(c));
     const horizonMs = family.noveltyHorizonMs ?? o.noveltyHorizonMs ?? 0;
     const seasonWeight = family.seasonWeight ?? o.seasonWeight ?? SEASON_WEIGHT;
-    const key = `${known.join(',')}/${horizonMs}/${seasonWeight}`;
+    const repeats = family.contextualRepeats ?? o.contextualRepeats ?? true;
+    const key = `${known.join(',')}/${horizonMs}/${seasonWeight}/${repeats}`;
     let shape = this.shapes.get(key);
     if (!shape) {
-      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, seasonWeight, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, horizonMs);
+      const bandPad = repeats ? BAND_PAD : -1;
+      shape = new SeriesStateShape(known, o.calibration, NOVELTY_CAPACITY, seasonWeight, o.seasonPoints ?? SEASON_POINTS, LEARN_DELAY_POINTS, horizonMs, bandPad);
       this.shapes.set(key, shape);
     }
     return new SeriesState(shape, this.stateSlabs);

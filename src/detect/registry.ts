@@ -44,6 +44,7 @@ export function ensembleOptions(c: Config['detect']): ConstructorParameters<type
     seasonPoints: e.seasonPoints,
     seasonWeight: e.seasonWeight,
     noveltyHorizonMs: e.noveltyHorizonMs,
+    contextualRepeats: e.contextualRepeats,
     calibration: { historyPoints: e.historyPoints, tau: e.tau },
     components: c.components,
     computeComponents: computedComponents(c),

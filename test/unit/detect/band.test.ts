@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, DayProfile } from '../../../src/detect/day-profile.js';
-import { BAND_PAD, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../../src/detect/ensemble.js';
+import { loadConfig, validateConfig } from '../../../src/config/load.js';
+import type { SeriesFamily } from '../../../src/detect/detector.js';
+import { BAND_PAD, EnsembleDetector, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../../../src/detect/features.js';
+import { ensembleOptions } from '../../../src/detect/registry.js';
+import { familyMatcher } from '../../../src/detect/stage.js';
 
 const HOUR = 3_600_000;
 const at = (day: number, hour: number, min = 0): number => day * DAY_MS + hour * HOUR + min * 60_000;
@@ -87,5 +91,32 @@ describe('contextual repeats in the model component', () => {
     expect(scores(moved.raw, moved.t, BAND_PAD)[moved.spikes[3]!]).toBeGreaterThan(0.5);
     const tall = dailyJob([...heights.slice(0, 3), 25]);
     expect(scores(tall.raw, tall.t, BAND_PAD)[tall.spikes[3]!]).toBeGreaterThan(0.9);
+  });
+});
+
+describe('detect.ensemble.contextualRepeats and its family override', () => {
+  const heights = [15, 15.5, 14.8, 15.9];
+  const scoreLast = (det: EnsembleDetector, family?: SeriesFamily): number => {
+    const { raw, t, spikes } = dailyJob(heights);
+    const st = det.createState(family);
+    const out = { score: 0, component: '' };
+    let s = 0;
+    for (let i = 0; i <= spikes[3]!; i++) s = st.update(raw, i, out, t[i]).score;
+    return s;
+  };
+
+  it('is on by default, off with false (env or file), and a family can turn it off for its series only', () => {
+    const on = validateConfig({}, 'x.yaml');
+    expect(on.detect.ensemble.contextualRepeats).toBe(true);
+    const off = loadConfig({ env: { AIOPSD_DETECT_ENSEMBLE_CONTEXTUAL_REPEATS: 'false' } });
+    expect(off.detect.ensemble.contextualRepeats).toBe(false);
+    const withFamily = validateConfig({ detect: { families: [{ match: 'latency', components: ['model'], contextualRepeats: false }] } }, 'x.yaml');
+    expect(familyMatcher(withFamily.detect.families)('svc:latency_p99')).toEqual({ components: ['model'], contextualRepeats: false });
+
+    const det = new EnsembleDetector(null, ensembleOptions(on.detect));
+    expect(scoreLast(det)).toBeLessThan(0.1); // the hour's usual spike
+    expect(scoreLast(det, { contextualRepeats: false })).toBeGreaterThan(0.5);
+    expect(scoreLast(new EnsembleDetector(null, ensembleOptions(off.detect)))).toBeGreaterThan(0.5);
+    expect(() => validateConfig({ detect: { ensemble: { contextualRepeats: 'yes' } } }, 'x.yaml')).toThrowError(/detect\.ensemble\.contextualRepeats/);
   });
 });
