@@ -36,7 +36,7 @@ import { readForecasterMeta } from '../../src/detect/model.js';
 import { defaultModelDir } from '../../src/detect/registry.js';
 
 /**
- * A detector version as the daemon's anomalies carry it (`ensemble-9/mlp32-h32-s42-e6-n60000`): the
+ * A detector version as the daemon's anomalies carry it (`ensemble-10/mlp32-h32-s42-e6-n60000`): the
  * revision alone would pool runs of different forecaster weights in summarize.ts.
  */
 async function detectorVersion(modelDir: string): Promise<string> {
@@ -111,7 +111,7 @@ interface FaultRec {
 interface Daemon {
   readonly name: string;
   readonly url: string;
-  /** `ensemble-9/<forecaster version>`, as its anomalies carry it. */
+  /** `ensemble-10/<forecaster version>`, as its anomalies carry it. */
   readonly detector: string;
   readonly child: ChildProcess;
 }

@@ -80,7 +80,8 @@ if (process.env.DIFF) {
     for (const f of corpus) {
       const a = fileOutcome(f, mb.get(f.key)!, tb), b = fileOutcome(f, mv.get(f.key)!, tv);
       const ma = a.firstHits.filter((h) => h < 0).length, mbb = b.firstHits.filter((h) => h < 0).length;
-      if (a.fpRows.length !== b.fpRows.length || ma !== mbb) tally.set(f.key, [...(tally.get(f.key) ?? []), `${s}:fp${a.fpRows.length}->${b.fpRows.length},miss${ma}->${mbb}`]);
+      const lost = b.firstHits.flatMap((h, w) => (h < 0 && a.firstHits[w]! >= 0 ? [`-#${w}`] : h >= 0 && a.firstHits[w]! < 0 ? [`+#${w}`] : []));
+      if (a.fpRows.length !== b.fpRows.length || ma !== mbb) tally.set(f.key, [...(tally.get(f.key) ?? []), `${s}:fp${a.fpRows.length}->${b.fpRows.length},miss${ma}->${mbb}${lost.join('')}`]);
     }
     console.log(`${s} thresholds ${tb.toFixed(3)} -> ${tv.toFixed(3)}`);
   }

@@ -6,7 +6,8 @@
  * twelve arrays of their own (~5.4 KB RSS a series), then twelve views on one buffer (~3.5 KB), then
  * regions of one Float64Array and one Float32Array (~2.6 KB), then a slot of a slab shared by many series
  * (~2.2 KB), now that slot and one object, every number in the slot (~1.5 KB; 1.6 KB since ensemble-9
- * keeps a fourth profile day; bench/state-memory.ts, 100 000 series). A part's kernel keeps the offsets of its regions within a slot and indexes
+ * keeps a fourth profile day, 2.4 KB since ensemble-10 keeps each hour's band; bench/state-memory.ts,
+ * 100 000 series). A part's kernel keeps the offsets of its regions within a slot and indexes
  * `array[slot base + offset + i]`; it is shared by every series (ensemble.ts SeriesStateShape).
  * Usage: record the requests on a StateLayout, get an arena for it (`new StateArena(layout)`, or a slot of
  * a StateSlab, which shares one buffer among many states), then make the same requests in the same order;
