@@ -12,10 +12,15 @@ export const NULL_SERIES_KINDS = [
   'uniform',
   'daily-sine',
   'quantised-0.5',
+  'daily-job',
 ] as const;
 export type NullSeriesKind = (typeof NULL_SERIES_KINDS)[number];
 
-/** `n` points of an anomaly-free series of this kind at one point a minute (daily-sine: a 1 440-point day), seeded. */
+/**
+ * `n` points of an anomaly-free series of this kind at one point a minute (daily-sine: a 1 440-point day),
+ * seeded. daily-job: a steady level with a job's spike at 03:00 every day, its height varying from day to
+ * day (so some days' spikes are taller than any before).
+ */
 export function nullSeries(kind: NullSeriesKind, n: number, seed: number): Float64Array {
   const rand = mulberry32(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -39,6 +44,7 @@ export function nullSeries(kind: NullSeriesKind, n: number, seed: number): Float
       case 'uniform': v[i] = 10 + 4 * rand(); break;
       case 'daily-sine': v[i] = 100 + 30 * Math.sin((2 * Math.PI * i) / 1440) + 3 * gauss(); break;
       case 'quantised-0.5': v[i] = Math.round((5 + gauss()) * 2) / 2; break;
+      case 'daily-job': v[i] = i % 1440 === 180 ? 160 + 10 * gauss() : 100 + 2 * gauss(); break;
     }
   }
   return v;

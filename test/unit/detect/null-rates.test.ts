@@ -11,10 +11,10 @@ beforeAll(async () => {
   det = new EnsembleDetector(await loadForecaster(defaultModelDir()), { windowPoints: 240 });
 });
 
-/** Streaming scores of a series at one point a minute, as the daemon computes them. */
-function scores(v: Float64Array): Float64Array {
+/** Streaming scores of a series at one point a minute, as the daemon computes them (contextualRepeats false: ensemble-9's). */
+function scores(v: Float64Array, contextualRepeats = true): Float64Array {
   const raw = det.raw(Array.from(v, (_, i) => v.subarray(Math.max(0, i - 239), i + 1))).raw;
-  const state = det.createState();
+  const state = det.createState({ contextualRepeats });
   const out = { score: 0, component: '' };
   return Float64Array.from(v, (_, i) => state.update(raw, i, out, 1.7e12 + i * 60_000).score);
 }
@@ -42,6 +42,18 @@ describe('one threshold means the same on every series (issue 4; bench/null-rate
       // measured (10 seeds × 5 000 points): 0 per 1 000 for all but student-t3 (0.69, new extremes of a heavy tail) and poisson-2 (0.02)
       expect((1000 * hits) / scored, kind).toBeLessThanOrEqual(1.5);
     }
+  });
+
+  it('a daily job\'s spike is a repeat of its hour once an earlier day has shown it (ensemble-10 contextual repeats)', () => {
+    let before = 0;
+    for (const seed of [1, 2, 3]) {
+      const v = nullSeries('daily-job', 6 * 1440, seed);
+      const firedAfterDay2 = (s: Float64Array): number[] => [...s.keys()].filter((i) => i >= 2 * 1440 && s[i]! >= 0.95);
+      expect(firedAfterDay2(scores(v)), `seed ${seed}`).toEqual([]);
+      before += firedAfterDay2(scores(v, false)).length;
+    }
+    // ensemble-9 fired again on the days whose spike was taller than any before (bench/null-rates.ts --contextual-repeats false)
+    expect(before).toBeGreaterThan(0);
   });
 
   it('while a one-point spike of 8 standard deviations does reach it (a quiet detector would pass the test above)', () => {
