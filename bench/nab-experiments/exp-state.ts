@@ -82,6 +82,15 @@ export class RangeProfile {
     return n;
   }
 
+  /** Whether x lies within the hull of the earlier days' bands of t's slice, widened by pad × half its width. */
+  withinHull(x: number, t: number, pad: number): boolean {
+    let lo = Infinity, hi = -Infinity;
+    this.earlier(t, 0, (k) => { lo = Math.min(lo, this.lo[k]!); hi = Math.max(hi, this.hi[k]!); });
+    if (lo > hi) return false;
+    const m = (pad * (hi - lo)) / 2;
+    return x >= lo - m && x <= hi + m;
+  }
+
   learn(x: number, t: number): void {
     if (!Number.isFinite(x) || !Number.isFinite(t) || t < this.last) return;
     this.last = t;
@@ -132,7 +141,7 @@ export class ExpState {
     }
     const vals = this.values;
     const floor = LEVEL_FLOOR * Math.abs(vals.average) * Math.sqrt(FLOOR_POINTS / (vals.count + FLOOR_POINTS));
-    const inContext = k.gate !== undefined && Number.isFinite(x) && this.profile.daysHolding(x, t, k.pad ?? 0, k.nb ?? 0, k.gdays ?? DAYS, (k.padsd ?? 0) * Math.sqrt(this.values.variance)) >= (k.votes ?? 1);
+    const inContext = k.gate !== undefined && Number.isFinite(x) && (k.hull ? this.profile.withinHull(x, t, k.pad ?? 0) : this.profile.daysHolding(x, t, k.pad ?? 0, k.nb ?? 0, k.gdays ?? DAYS, (k.padsd ?? 0) * Math.sqrt(this.values.variance)) >= (k.votes ?? 1));
     const g = inContext ? k.gate! : 1;
     let v = (k.gv === 0 ? 1 : g) * vals.update(x, floor, t);
     const vx = this.pn > 1 ? this.pm2 / this.pn : 0;
