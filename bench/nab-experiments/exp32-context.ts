@@ -1,7 +1,9 @@
 /**
- * Experiment 32: contextual repeats. The model component's terms re-implemented in plain objects (ExpState,
- * checked to score exactly as SeriesState with no knob set), plus a time-of-day RANGE profile: per slice
- * of the day and earlier day, the min and max of the values (not only their mean). Knobs:
+ * Experiment 32: contextual repeats. The model component's terms re-implemented in plain objects (ExpState),
+ * plus a time-of-day RANGE profile: per slice of the day and earlier day, the min and max of the values (not
+ * only their mean). With no knob (`base`) ExpState is ensemble-9; `gate=0,pad=0.4` is ensemble-10, the
+ * shipped detector. CHECK=1 asserts both score exactly as SeriesState (bandPad −1 and BAND_PAD) and exits 1
+ * when they do not. Knobs:
  *   gate=g     value and residual novelty × g when x lies within the [min, max] of its slice on an earlier day
  *   nb=1       …or of a neighbouring slice (phase drift of a daily job)
  *   srange=1   seasonal difference = distance from x to the nearest earlier day's [min, max] of its slice
@@ -11,7 +13,7 @@
  */
 import { loadConfig } from '../../src/config/load.js';
 import { initBackend } from '../../src/detect/backend.js';
-import { SeriesState } from '../../src/detect/ensemble.js';
+import { BAND_PAD, LEARN_DELAY_POINTS, NOVELTY_CAPACITY, SEASON_POINTS, SEASON_WEIGHT, SeriesState, SeriesStateShape } from '../../src/detect/ensemble.js';
 import { RAW_STRIDE, RAW_VALUE } from '../../src/detect/features.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
 import { evaluate, fileOutcome, foldsOf, loadCorpus, standardThreshold, type Loaded } from './harness.js';
@@ -26,10 +28,11 @@ const half = process.env.FILES === undefined ? null : Number(process.env.FILES);
 const corpus = half === null ? all : all.filter((f) => foldsOf(all.map((x) => x.key)).get(f.key) === half);
 const raws = await seedRaws(corpus, seeds, options);
 
-function scoreFile(f: Loaded, raw: Float64Array, k: Knobs | null): Float64Array {
+/** Scores of one file: SeriesState with this band widening (a number; −1 = ensemble-9), or ExpState with these knobs. */
+function scoreFile(f: Loaded, raw: Float64Array, k: Knobs | number): Float64Array {
   const out = new Float64Array(f.values.length);
-  if (k === null) {
-    const st = SeriesState.build(['model']);
+  if (typeof k === 'number') {
+    const st = new SeriesState(new SeriesStateShape(['model'], {}, NOVELTY_CAPACITY, SEASON_WEIGHT, SEASON_POINTS, LEARN_DELAY_POINTS, 0, k));
     const res = { score: 0, component: '' };
     for (let i = 0; i < f.values.length; i++) {
       const sc = st.update(raw, i, res, f.times[i]).score;
@@ -47,14 +50,17 @@ function scoreFile(f: Loaded, raw: Float64Array, k: Knobs | null): Float64Array 
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 if (process.env.CHECK) {
-  // ExpState with no knob must score exactly as SeriesState
-  let worst = 0;
-  for (const f of corpus) {
-    const r = raws.get(seeds[0]!)!.get(f.key)!;
-    const a = scoreFile(f, r, null), b = scoreFile(f, r, {});
-    for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i]! - b[i]!); if (d > 1e-12) console.log(f.key, i, a[i], b[i]); worst = Math.max(worst, d); }
+  // ExpState must score exactly as SeriesState: with no knob as ensemble-9 (no band), with gate=0,pad=BAND_PAD as ensemble-10
+  for (const [pad, knobs] of [[-1, {}], [BAND_PAD, { gate: 0, pad: BAND_PAD }]] as const) {
+    let worst = 0;
+    for (const f of corpus) {
+      const r = raws.get(seeds[0]!)!.get(f.key)!;
+      const a = scoreFile(f, r, pad), b = scoreFile(f, r, knobs);
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    }
+    console.log(`CHECK bandPad ${pad}: max |SeriesState − ExpState| = ${worst}`);
+    if (worst > 1e-12) process.exitCode = 1;
   }
-  console.log(`CHECK max |SeriesState − ExpState| = ${worst}`);
 }
 for (const v of (process.argv[2] ?? 'base').split(';')) {
   const k: Knobs = {};

@@ -28,6 +28,9 @@ import { KernelView, StateArena, type StateLayout, type StateSlot } from './stat
 
 export const DAY_MS = 86_400_000;
 
+/** The largest finite float32: a value beyond it would make its hour's mean and band infinite (a band of every value). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 // float32 numbers of a (day, slice) cell
 const MEAN = 0;
 const LOW = 1;
@@ -132,11 +135,14 @@ export class DayProfileKernel {
     return false;
   }
 
-  /** Add x at `timeMs` to today's mean and band for its slice (ignored when older than the newest point seen). */
+  /**
+   * Add x at `timeMs` to today's mean and band for its slice (ignored when older than the newest point
+   * seen, or non-finite or beyond the float32 range).
+   */
   learn(slot: StateSlot, x: number, timeMs: number): void {
     const f64 = slot.f64;
     const s = slot.b64 + this.s;
-    if (!Number.isFinite(x) || !Number.isFinite(timeMs) || timeMs < f64[s + LAST_MS]!) return;
+    if (!(Math.abs(x) <= FLOAT32_MAX) || !Number.isFinite(timeMs) || timeMs < f64[s + LAST_MS]!) return;
     f64[s + LAST_MS] = timeMs;
     const day = Math.floor(timeMs / this.periodMs);
     const daySlot = ((day % this.slots) + this.slots) % this.slots;

@@ -120,3 +120,91 @@ describe('detect.ensemble.contextualRepeats and its family override', () => {
     expect(() => validateConfig({ detect: { ensemble: { contextualRepeats: 'yes' } } }, 'x.yaml')).toThrowError(/detect\.ensemble\.contextualRepeats/);
   });
 });
+
+describe('contextual repeats change the score, never what is learned', () => {
+  const shapeOf = (s: SeriesState): SeriesStateShape => (s as unknown as { shape: SeriesStateShape }).shape;
+  /** The model component's raw score of one more point (SeriesState's private modelRaw). */
+  const rawOf = (s: SeriesState, residual: number, x: number, t: number): number =>
+    (s as unknown as { modelRaw(r: number, x: number, t: number): number }).modelRaw(residual, x, t);
+  const state = (bandPad: number): SeriesState => new SeriesState(new SeriesStateShape(['model'], {}, NOVELTY_CAPACITY, SEASON_WEIGHT, SEASON_POINTS, LEARN_DELAY_POINTS, 0, bandPad));
+
+  it('every summary holds the same counts and variances at every point with and without contextual repeats', () => {
+    const { raw, t } = dailyJob([15, 15.5, 14.8, 15.9, 15.2, 16.2]);
+    const a = state(BAND_PAD);
+    const b = state(-1);
+    const out = { score: 0, component: '' };
+    let differ = 0;
+    for (let i = 0; i < t.length; i++) {
+      if (a.update(raw, i, out, t[i]).score !== b.update(raw, i, out, t[i]).score) differ++;
+      for (const k of [shapeOf(a).values!, shapeOf(a).residuals!, shapeOf(a).seasonDiffs!]) {
+        expect(k.count(a)).toBe(k.count(b));
+        expect(k.variance(a)).toBe(k.variance(b));
+      }
+    }
+    expect(differ).toBeGreaterThan(0);
+  });
+
+  it('off (bandPad < 0) gates nothing, not even an exact repeat of a one-point hour; on, a one-point hour\'s band is its value', () => {
+    // hourly points: 10 all day but 50 at 03:00, whose forecast miss is 40; then day 1 at 03:00: 50 again, missed by 80
+    const feed = (s: SeriesState): void => {
+      const raw = new Float64Array(RAW_STRIDE);
+      const out = { score: 0, component: '' };
+      for (let h = 0; h < 24 + 3; h++) {
+        raw[0] = h % 24 === 3 ? 40 : 0.1 * Math.sin(h);
+        raw[RAW_VALUE] = h % 24 === 3 ? 50 : 10 + 0.1 * Math.sin(h * 1.3);
+        s.update(raw, 0, out, at(20_000, h));
+      }
+    };
+    const on = state(BAND_PAD);
+    const off = state(-1);
+    feed(on);
+    feed(off);
+    expect(rawOf(on, 80, 50, at(20_001, 3))).toBe(0); // inside yesterday's 03:00 band, at yesterday's mean
+    expect(rawOf(off, 80, 50, at(20_001, 3))).toBeGreaterThan(0.5); // the new forecast miss counts
+    // a one-point band has no width to widen: only the value itself is a repeat
+    expect(shapeOf(on).profile!.withinBand(on, 50, at(20_001, 3), BAND_PAD)).toBe(true);
+    expect(shapeOf(on).profile!.withinBand(on, 49.9, at(20_001, 3), BAND_PAD)).toBe(false);
+  });
+
+  it('the seasonal term of a repeat still counts: a value inside an hour\'s band but far from its mean has a raw score', () => {
+    const st = state(BAND_PAD);
+    const raw = new Float64Array(RAW_STRIDE).fill(Number.NaN);
+    const out = { score: 0, component: '' };
+    const f = (d: number, i: number): number => 100 + 50 * Math.sin((2 * Math.PI * i) / 288) + Math.sin(i * 1.3 + d);
+    for (let d = 0; d < 4; d++) {
+      for (let i = 0; i < 288; i++) {
+        raw[RAW_VALUE] = d === 3 && i === 40 ? 180 : f(d, i); // one tall value in hour 3 of day 3
+        st.update(raw, 0, out, at(20_000 + d, 0) + i * 300_000);
+      }
+    }
+    // day 4, 03:25: 175 is inside day 3's 03:00 band but far from every day's 03:00 mean
+    expect(shapeOf(st).profile!.withinBand(st, 175, at(20_004, 3, 25), BAND_PAD)).toBe(true);
+    expect(rawOf(st, Number.NaN, 175, at(20_004, 3, 25))).toBeGreaterThan(0);
+  });
+
+  it('a detector built without options has contextual repeats on', () => {
+    expect(shapeOf(new EnsembleDetector(null, {}).createState()).bandPad).toBe(BAND_PAD);
+    expect(shapeOf(new EnsembleDetector(null, { contextualRepeats: false }).createState()).bandPad).toBeLessThan(0);
+  });
+});
+
+describe('the band across the ring and at the float32 limits', () => {
+  it('a day that takes an evicted day\'s slot of the ring does not keep its band or mean', () => {
+    const p = new DayProfile(24, 3);
+    p.learn(5, at(0, 10));
+    p.learn(1, at(4, 2)); // day 4 takes day 0's slot
+    expect(p.withinBand(5, at(5, 10), BAND_PAD)).toBe(false);
+    expect(Number.isNaN(p.difference(5, at(5, 10)))).toBe(true);
+  });
+
+  it('a value beyond the float32 range is not learned: it would make its hour\'s band hold every value', () => {
+    const p = new DayProfile(24, 3);
+    p.learn(1e39, at(0, 3));
+    expect(p.withinBand(0, at(1, 3), BAND_PAD)).toBe(false);
+    expect(Number.isNaN(p.difference(0, at(1, 3)))).toBe(true);
+    p.learn(-1e39, at(0, 4));
+    p.learn(3e38, at(0, 4, 10)); // the largest float32s are learned
+    expect(p.withinBand(3e38, at(1, 4), 0)).toBe(true);
+    expect(p.withinBand(0, at(1, 4), 0)).toBe(false);
+  });
+});
