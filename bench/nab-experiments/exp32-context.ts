@@ -3,13 +3,21 @@
  * plus a time-of-day RANGE profile: per slice of the day and earlier day, the min and max of the values (not
  * only their mean). With no knob (`base`) ExpState is ensemble-9; `gate=0,pad=0.4` is ensemble-10, the
  * shipped detector. CHECK=1 asserts both score exactly as SeriesState (bandPad −1 and BAND_PAD) and exits 1
- * when they do not. Knobs:
- *   gate=g     value and residual novelty × g when x lies within the [min, max] of its slice on an earlier day
- *   nb=1       …or of a neighbouring slice (phase drift of a daily job)
- *   srange=1   seasonal difference = distance from x to the nearest earlier day's [min, max] of its slice
- *              (0 inside), instead of x minus the nearest earlier day's mean
- *   pad=k      widen each slice range by k × the slice's own spread (max − min) / 2
- *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp32-context.ts "base;gate=0;gate=0,nb=1"
+ * when they do not. Knobs (exp-state.ts):
+ *   gate=g     value and residual novelty × g when x lies within its slice's band on an earlier day
+ *   pad=k      widen each band by k × half its width (max − min) / 2 on either side
+ *   padsd=c    …or by c × the series' running sd
+ *   nb=1       …or when x lies within a neighbouring slice's band (phase drift of a daily job)
+ *   votes=v    …only when v earlier days' bands hold x; gdays=d: only the last d earlier days count
+ *   hull=1     one band per slice: the hull of the earlier days' bands
+ *   gv=0, gr=0 do not gate the value (resp. residual) term; gs=1 gate the seasonal term too
+ *   srange=1   seasonal difference = distance from x to the nearest earlier day's band (0 inside)
+ *   mid=1      seasonal difference = x minus the band's midrange instead of the mean
+ *   rband=k    also gate the residual term when the residual lies within its own hour band (pad k)
+ *   sw, hist   seasonWeight and calibration history
+ *   SEEDS=s42,s1,... npx tsx bench/nab-experiments/exp32-context.ts "base;gate=0;gate=0,pad=0.4"
+ *   DIFF=variantA|variantB (or DIFF=variant, against base): per file and seed, false rows and windows
+ *   gained (+#w) or lost (−#w) at each variant's own standard threshold; FILES=0|1 scores one half.
  */
 import { loadConfig } from '../../src/config/load.js';
 import { initBackend } from '../../src/detect/backend.js';
