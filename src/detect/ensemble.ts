@@ -102,9 +102,10 @@ export const FLOOR_POINTS = 30;
  * three days, widened by this × half the band's width on either side (a fifth of its width), is no news —
  * a daily job's spike, the nightly batch's load — so its value and residual novelty count 0 (they are
  * still learned; the seasonal difference still counts). Needs the time-of-day profile (the model component,
- * seasonWeight > 0, seasonPoints > 0); a negative value turns it off. On the NAB subset, 12 forecaster seeds: 0 (the band itself) +1.2 standard,
- * 0.4 +2.0, 0.5 +2.4, 0.55 and beyond fall away as one more true window is taken for a repeat; 0.4 is the
- * middle of the plateau, not its edge (models/MODEL_CARD.md, ensemble-10).
+ * seasonWeight > 0, seasonPoints > 0); a negative value turns it off. On the NAB subset, 12 forecaster
+ * seeds, standard: 0 (the band itself) +1.2, 0.4 +2.0, 0.5 +2.4, from 0.55 it falls away as one more true
+ * window is taken for a repeat; 0.4 is the middle of the plateau, not its edge (models/MODEL_CARD.md,
+ * ensemble-10).
  */
 export const BAND_PAD = 0.4;
 
