@@ -4,7 +4,7 @@
  *                                          [--model DIR]   (another forecaster than the shipped one)
  * Prints per point: time (s from t0), value, forecast, value novelty, residual novelty, raw score, the
  * calibration's recent maximum and the score (the detector's own SeriesState, fed the same raw rows).
- * The terms mirror ensemble.ts (start-up not learned, level-relative floor); the seasonal term is left out
+ * The terms mirror series-state.ts (start-up not learned, level-relative floor); the seasonal term is left out
  * (no earlier day in a replay), so `score` is the authority.
  */
 import { configSchema } from '../../src/config/schema.js';

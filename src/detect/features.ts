@@ -103,7 +103,7 @@ export function robustBaseline(w: Float64Array, points: number, scratch: Float64
 
 /**
  * Raw features of each window's newest point x (pure, per window; the per-series online part is in
- * ensemble.ts). `forecasts` (one per window, from the TF.js model) may be null.
+ * series-state.ts). `forecasts` (one per window, from the TF.js model) may be null.
  *   model    = x − forecast (signed residual; NaN without a model). The series state turns it into the
  *              residual novelty (novelty.ts) added to the value novelty of x.
  *   robust   = |x − median| / (1.4826·MAD) of the last robustPoints, divided by 10 (a 10-MAD jump ≈ 1 std)

@@ -163,7 +163,7 @@ export class IntervalNoveltyKernel {
   /**
    * Novelty of `x` against every earlier value (0 before two values were seen), then `x` joins the
    * history. Non-finite values score 0 and are not learned. `floor`: the scale is at least this (the
-   * caller's level-relative floor, ensemble.ts LEVEL_FLOOR; 0 = the running sd alone). `timeMs`: when
+   * caller's level-relative floor, series-state.ts LEVEL_FLOOR; 0 = the running sd alone). `timeMs`: when
    * x was taken, for the horizon (without one, or without a time, nothing is forgotten; a value learned
    * without a time is never forgotten).
    */

@@ -2,13 +2,13 @@
  * Small fixed-size numeric state carved out of ONE ArrayBuffer, seen through TWO typed arrays.
  *
  * Why: for arrays of a few dozen elements the typed-array objects cost more than the data. V8 spends
- * ~96 bytes of heap on every typed-array view. The per-series state (ensemble.ts SeriesState) first held
+ * ~96 bytes of heap on every typed-array view. The per-series state (series-state.ts SeriesState) first held
  * twelve arrays of their own (~5.4 KB RSS a series), then twelve views on one buffer (~3.5 KB), then
  * regions of one Float64Array and one Float32Array (~2.6 KB), then a slot of a slab shared by many series
  * (~2.2 KB), now that slot and one object, every number in the slot (~1.5 KB; 1.6 KB since ensemble-9
  * keeps a fourth profile day, 2.4 KB since ensemble-10 keeps each hour's band; bench/state-memory.ts,
  * 100 000 series). A part's kernel keeps the offsets of its regions within a slot and indexes
- * `array[slot base + offset + i]`; it is shared by every series (ensemble.ts SeriesStateShape).
+ * `array[slot base + offset + i]`; it is shared by every series (series-state.ts SeriesStateShape).
  * Usage: record the requests on a StateLayout, get an arena for it (`new StateArena(layout)`, or a slot of
  * a StateSlab, which shares one buffer among many states), then make the same requests in the same order;
  * `arena.complete` says every reserved element was handed out.
