@@ -1,6 +1,7 @@
 /**
- * The model component's terms re-implemented in plain objects for experiments (exp32-context.ts): ExpState
- * scores exactly as SeriesState when no knob is set (CHECK=1 in exp32), and a knob changes one thing.
+ * The model component's terms re-implemented in plain objects for experiments (exp32-context.ts), each knob
+ * changing one thing: with no knob ExpState scores exactly as ensemble-9's SeriesState, with
+ * gate=0,pad=BAND_PAD as ensemble-10's (CHECK=1 in exp32 asserts both).
  */
 import { ExcessCalibrator } from '../../src/detect/calibrate.js';
 import { DAY_MS } from '../../src/detect/day-profile.js';
@@ -24,18 +25,18 @@ export class RangeProfile {
     return Math.min(BINS - 1, Math.max(0, Math.floor(((t - day * DAY_MS) / DAY_MS) * BINS)));
   }
 
-  /** Earlier days' slots holding t's slice (or a neighbour d slices away): [slot index, …]. */
-  private earlier(t: number, d: number, visit: (k: number) => void): void {
+  /** Visits the cells k (on ring slot s) of t's slice, or a neighbour up to d slices away, on the last `days` earlier days that have values. */
+  private earlier(t: number, d: number, visit: (k: number, s: number) => void, days = DAYS): void {
     const day = Math.floor(t / DAY_MS);
     const b = this.bin(t, day);
     for (let s = 0; s <= DAYS; s++) {
       const dd = this.dayOf[s]!;
-      if (dd < day - DAYS || dd >= day) continue;
+      if (dd < day - days || dd >= day) continue;
       for (let o = -d; o <= d; o++) {
         const bb = b + o;
         if (bb < 0 || bb >= BINS) continue;
         const k = s * BINS + bb;
-        if (this.count[k]! > 0) visit(k);
+        if (this.count[k]! > 0) visit(k, s);
       }
     }
   }
@@ -60,26 +61,14 @@ export class RangeProfile {
     return best;
   }
 
-  /** Earlier days whose [lo − pad, hi + pad] of t's slice (± nb slices) holds x. */
+  /** Earlier days (of the last `days`) whose [lo − m, hi + m] of t's slice (± nb slices) holds x; m = pad × half the band + abs. */
   daysHolding(x: number, t: number, pad: number, nb: number, days = DAYS, abs = 0): number {
-    let n = 0;
-    const day = Math.floor(t / DAY_MS);
-    const b = this.bin(t, day);
-    for (let s = 0; s <= DAYS; s++) {
-      const dd = this.dayOf[s]!;
-      if (dd < day - days || dd >= day) continue;
-      let hit = false;
-      for (let o = -nb; o <= nb && !hit; o++) {
-        const bb = b + o;
-        if (bb < 0 || bb >= BINS) continue;
-        const k = s * BINS + bb;
-        if (this.count[k]! === 0) continue;
-        const p = pad * (this.hi[k]! - this.lo[k]!) / 2 + abs;
-        hit = x >= this.lo[k]! - p && x <= this.hi[k]! + p;
-      }
-      if (hit) n++;
-    }
-    return n;
+    const holding = new Set<number>();
+    this.earlier(t, nb, (k, s) => {
+      const m = (pad * (this.hi[k]! - this.lo[k]!)) / 2 + abs;
+      if (x >= this.lo[k]! - m && x <= this.hi[k]! + m) holding.add(s);
+    }, days);
+    return holding.size;
   }
 
   /** Whether x lies within the hull of the earlier days' bands of t's slice, widened by pad × half its width. */
@@ -130,6 +119,14 @@ export class ExpState {
     return this.cal.update(this.raw(residual, x, t));
   }
 
+  /** x lies within its slice's band on earlier days, as the knobs define it (gate, pad, padsd, nb, votes, gdays, hull). */
+  private inContext(x: number, t: number): boolean {
+    const k = this.k;
+    if (k.hull) return this.profile.withinHull(x, t, k.pad ?? 0);
+    const abs = (k.padsd ?? 0) * Math.sqrt(this.values.variance);
+    return this.profile.daysHolding(x, t, k.pad ?? 0, k.nb ?? 0, k.gdays ?? DAYS, abs) >= (k.votes ?? 1);
+  }
+
   private raw(residual: number, x: number, t: number): number {
     const k = this.k;
     if (this.settling && Number.isFinite(x)) {
@@ -141,8 +138,7 @@ export class ExpState {
     }
     const vals = this.values;
     const floor = LEVEL_FLOOR * Math.abs(vals.average) * Math.sqrt(FLOOR_POINTS / (vals.count + FLOOR_POINTS));
-    const inContext = k.gate !== undefined && Number.isFinite(x) && (k.hull ? this.profile.withinHull(x, t, k.pad ?? 0) : this.profile.daysHolding(x, t, k.pad ?? 0, k.nb ?? 0, k.gdays ?? DAYS, (k.padsd ?? 0) * Math.sqrt(this.values.variance)) >= (k.votes ?? 1));
-    const g = inContext ? k.gate! : 1;
+    const g = k.gate !== undefined && Number.isFinite(x) && this.inContext(x, t) ? k.gate : 1;
     let v = (k.gv === 0 ? 1 : g) * vals.update(x, floor, t);
     const vx = this.pn > 1 ? this.pm2 / this.pn : 0;
     const strength = vx > 0 && this.seas.count > 1 ? Math.min(1, Math.max(0, 1 - this.seas.variance / vx)) : 0;

@@ -3,8 +3,10 @@
 import { initBackend } from '../../src/detect/backend.js';
 import { loadConfig } from '../../src/config/load.js';
 import { EnsembleDetector, type SeriesStateShape } from '../../src/detect/ensemble.js';
+import { RAW_STRIDE } from '../../src/detect/features.js';
 import { loadForecaster } from '../../src/detect/model.js';
 import { ensembleOptions } from '../../src/detect/registry.js';
+import { rawFeatures } from '../lib/stream-scores.js';
 import { loadCorpus } from './harness.js';
 
 await initBackend('wasm');
@@ -13,9 +15,7 @@ const f = (await loadCorpus()).find((x) => x.key === process.env.FILE)!;
 const rows = (process.env.ROWS ?? '').split(',').map(Number);
 const span = Number(process.env.SPAN ?? 3);
 const n = f.values.length;
-const wins: Float64Array[] = [];
-for (let i = 0; i < n; i++) wins.push(f.values.subarray(Math.max(0, i - 239), i + 1));
-const b = det.raw(wins);
+const raw = rawFeatures(det, f.values);
 const st = det.createState();
 const shape = (st as unknown as { shape: SeriesStateShape }).shape;
 const rec: Record<string, number> = {};
@@ -28,8 +28,8 @@ wrap('val', shape.values as never); wrap('res', shape.residuals as never); wrap(
 const res = { score: 0, component: '' };
 for (let i = 0; i < n; i++) {
   for (const k of Object.keys(rec)) rec[k] = Number.NaN;
-  const sc = st.update(b.raw, i, res, f.times[i]).score;
+  const sc = st.update(raw, i, res, f.times[i]).score;
   if (rows.some((r) => Math.abs(r - i) <= span)) {
-    console.log(`${i} x ${f.values[i]!.toPrecision(5)} fc ${b.expected[i]!.toPrecision(5)} val ${rec.val!.toFixed(2)} res ${rec.res!.toFixed(2)} sea ${rec.sea!.toFixed(2)} n ${shape.values!.count(st)} score ${sc.toFixed(3)}`);
+    console.log(`${i} x ${f.values[i]!.toPrecision(5)} fc ${(f.values[i]! - raw[i * RAW_STRIDE]!).toPrecision(5)} val ${rec.val!.toFixed(2)} res ${rec.res!.toFixed(2)} sea ${rec.sea!.toFixed(2)} n ${shape.values!.count(st)} score ${sc.toFixed(3)}`);
   }
 }

@@ -98,15 +98,11 @@ export class DayProfileKernel {
     if (!Number.isFinite(x) || !Number.isFinite(timeMs)) return Number.NaN;
     const day = Math.floor(timeMs / this.periodMs);
     const bin = this.binOf(timeMs, day);
-    const dayOf = slot.b64 + this.dayOf;
-    const cells = slot.b32 + this.cells;
     let best = Number.NaN;
     for (let s = 0; s < this.slots; s++) {
-      const d = slot.f64[dayOf + s]!;
-      if (d < day - this.days || d >= day) continue;
-      const m = slot.f32[cells + CELL * (s * this.bins + bin) + MEAN]!;
-      if (Number.isNaN(m)) continue;
-      const diff = x - m;
+      const c = this.earlierCell(slot, s, day, bin);
+      if (c < 0) continue;
+      const diff = x - slot.f32[c + MEAN]!;
       if (!(Math.abs(diff) >= Math.abs(best))) best = diff;
     }
     return best;
@@ -120,13 +116,10 @@ export class DayProfileKernel {
     if (!Number.isFinite(x) || !Number.isFinite(timeMs)) return false;
     const day = Math.floor(timeMs / this.periodMs);
     const bin = this.binOf(timeMs, day);
-    const dayOf = slot.b64 + this.dayOf;
     const f = slot.f32;
     for (let s = 0; s < this.slots; s++) {
-      const d = slot.f64[dayOf + s]!;
-      if (d < day - this.days || d >= day) continue;
-      const c = slot.b32 + this.cells + CELL * (s * this.bins + bin);
-      if (Number.isNaN(f[c + MEAN]!)) continue;
+      const c = this.earlierCell(slot, s, day, bin);
+      if (c < 0) continue;
       const lo = f[c + LOW]!;
       const hi = f[c + HIGH]!;
       const margin = (pad * (hi - lo)) / 2;
@@ -166,6 +159,17 @@ export class DayProfileKernel {
     // rounded outwards (a value seen again is inside its band), and only when x widens the band: most points do not
     if (runCount === 1 || x < f[c + LOW]!) f[c + LOW] = float32AtMost(x);
     if (runCount === 1 || x > f[c + HIGH]!) f[c + HIGH] = float32AtLeast(x);
+  }
+
+  /**
+   * f32 index of slice `bin`'s cell on ring slot s when s holds one of the `days` days before `day` and
+   * that slice has values on it; −1 otherwise.
+   */
+  private earlierCell(slot: StateSlot, s: number, day: number, bin: number): number {
+    const d = slot.f64[slot.b64 + this.dayOf + s]!;
+    if (d < day - this.days || d >= day) return -1;
+    const c = slot.b32 + this.cells + CELL * (s * this.bins + bin);
+    return Number.isNaN(slot.f32[c + MEAN]!) ? -1 : c;
   }
 
   private binOf(timeMs: number, day: number): number {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nullSeries, NULL_SERIES_KINDS } from '../../../bench/lib/null-series.js';
+import { rawFeatures, streamScores } from '../../../bench/lib/stream-scores.js';
 import { initBackend } from '../../../src/detect/backend.js';
 import { EnsembleDetector } from '../../../src/detect/ensemble.js';
 import { loadForecaster } from '../../../src/detect/model.js';
@@ -13,10 +14,7 @@ beforeAll(async () => {
 
 /** Streaming scores of a series at one point a minute, as the daemon computes them (contextualRepeats false: ensemble-9's). */
 function scores(v: Float64Array, contextualRepeats = true): Float64Array {
-  const raw = det.raw(Array.from(v, (_, i) => v.subarray(Math.max(0, i - 239), i + 1))).raw;
-  const state = det.createState({ contextualRepeats });
-  const out = { score: 0, component: '' };
-  return Float64Array.from(v, (_, i) => state.update(raw, i, out, 1.7e12 + i * 60_000).score);
+  return streamScores(det, rawFeatures(det, v), (i) => 1.7e12 + i * 60_000, 0, { contextualRepeats });
 }
 
 describe('one threshold means the same on every series (issue 4; bench/null-rates.ts)', () => {
